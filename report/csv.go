@@ -1,0 +1,94 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// writeCSV writes one table as dir/t.file: UTF-8 without a byte-order mark
+// (the contract's "UTF-8"; a BOM would become part of the first column name
+// for most CSV readers), a header row, RFC 4180 quoting with CRLF line ends
+// as RFC 4180 asks, dates in RFC 3339 UTC and empty for zero dates. Rows are
+// streamed through csv.Writer's buffer, never built up in memory.
+func writeCSV(dir string, t table) (err error) {
+	path := filepath.Join(dir, t.file)
+	f, err := createFile(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close %s: %w", t.file, cerr)
+		}
+	}()
+	w := csv.NewWriter(f)
+	w.UseCRLF = true
+	if err := w.Write(t.columns); err != nil {
+		return fmt.Errorf("write %s: %w", t.file, err)
+	}
+	cells := make([]cell, 0, len(t.columns))
+	record := make([]string, len(t.columns))
+	for i := 0; i < t.rows; i++ {
+		cells = t.row(i, cells)
+		for j, c := range cells {
+			record[j] = csvField(c)
+		}
+		if err := w.Write(record); err != nil {
+			return fmt.Errorf("write %s: %w", t.file, err)
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("write %s: %w", t.file, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", t.file, err)
+	}
+	return nil
+}
+
+// csvField renders one cell as CSV text.
+func csvField(c cell) string {
+	switch c.kind {
+	case kindText:
+		return neutralise(c.text)
+	case kindDate:
+		return c.date.Format(time.RFC3339)
+	case kindNumber:
+		return strconv.Itoa(c.num)
+	default:
+		return ""
+	}
+}
+
+// neutralise prefixes a text that a spreadsheet would read as a formula
+// with a quote (OWASP CSV injection; ASVS 5.0 V1.2.10). Only text cells go
+// through here: dates and numbers are never prefixed.
+func neutralise(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r', '\n', 0:
+		return "'" + s
+	}
+	return s
+}
+
+// createFile creates path with mode 0640 whatever the umask: reports hold
+// contact names, emails and phone numbers.
+func createFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Base(path), err)
+	}
+	if err := f.Chmod(0o640); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("chmod %s: %w", filepath.Base(path), err)
+	}
+	return f, nil
+}

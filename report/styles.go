@@ -1,0 +1,64 @@
+package report
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// xlsxStyles are the style ids shared by the workbook's sheets.
+type xlsxStyles struct {
+	header   int // bold, filled header cells
+	title    int // the Summary title
+	label    int // bold labels on Summary
+	link     int // hyperlink look
+	date     int // yyyy-mm-dd: a date at midnight UTC
+	dateTime int // yyyy-mm-dd hh:mm: any other instant (UTC)
+}
+
+// The two date formats. A cell at midnight UTC (as Partner Center dates
+// agreed usually are) shows only the date; any other instant (run starts,
+// missing_since) shows date and time. Both are real date cells, in UTC.
+const (
+	dateFormat     = "yyyy-mm-dd"
+	dateTimeFormat = "yyyy-mm-dd hh:mm"
+)
+
+// newStyles registers the workbook's styles.
+func newStyles(f *excelize.File) (xlsxStyles, error) {
+	var s xlsxStyles
+	dateFmt, dateTimeFmt := dateFormat, dateTimeFormat
+	specs := []struct {
+		id    *int
+		style *excelize.Style
+	}{
+		{&s.header, &excelize.Style{
+			Font:      &excelize.Font{Bold: true},
+			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
+			Border:    []excelize.Border{{Type: "bottom", Color: "8EA9DB", Style: 1}},
+			Alignment: &excelize.Alignment{Vertical: "center"},
+		}},
+		{&s.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
+		{&s.label, &excelize.Style{Font: &excelize.Font{Bold: true}}},
+		{&s.link, &excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}}},
+		{&s.date, &excelize.Style{CustomNumFmt: &dateFmt}},
+		{&s.dateTime, &excelize.Style{CustomNumFmt: &dateTimeFmt}},
+	}
+	for _, spec := range specs {
+		id, err := f.NewStyle(spec.style)
+		if err != nil {
+			return s, fmt.Errorf("new style: %w", err)
+		}
+		*spec.id = id
+	}
+	return s, nil
+}
+
+// dateStyle picks the date format for one instant.
+func (s xlsxStyles) dateStyle(t time.Time) int {
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
+		return s.date
+	}
+	return s.dateTime
+}

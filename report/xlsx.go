@@ -1,0 +1,252 @@
+package report
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Column widths are measured from the data (in characters) and kept within
+// these bounds; the header gets room for the filter button.
+const (
+	minColWidth    = 8
+	maxColWidth    = 60
+	filterButtonCh = 3
+)
+
+// writeXLSX writes report.xlsx into dir: the Summary sheet (normal API, it
+// is small) then one streamed sheet per table, so memory does not grow with
+// the number of rows beyond excelize's own buffer.
+func writeXLSX(dir string, r *Report, opts WriteOptions) (err error) {
+	f := excelize.NewFile()
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close workbook: %w", cerr)
+		}
+	}()
+	if err := f.SetSheetName("Sheet1", summarySheet); err != nil {
+		return fmt.Errorf("rename sheet: %w", err)
+	}
+	styles, err := newStyles(f)
+	if err != nil {
+		return err
+	}
+	if err := writeSummary(f, r, opts, styles); err != nil {
+		return fmt.Errorf("summary sheet: %w", err)
+	}
+	for _, t := range tables(r) {
+		if err := writeTableSheets(f, t, styles, excelize.TotalRows); err != nil {
+			return err
+		}
+	}
+	if err := setDocProps(f, r, opts); err != nil {
+		return err
+	}
+	return saveWorkbook(f, filepath.Join(dir, "report.xlsx"))
+}
+
+// setDocProps sets title, subject, creator and the created time (opts.Now,
+// UTC) of the workbook.
+func setDocProps(f *excelize.File, r *Report, opts WriteOptions) error {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	created := now().UTC().Format(time.RFC3339)
+	err := f.SetDocProps(&excelize.DocProperties{
+		Title:    fmt.Sprintf("mcawatch report, run %d", r.Run.ID),
+		Subject:  "Microsoft Customer Agreement acceptance by customer",
+		Creator:  "mcawatch",
+		Created:  created,
+		Modified: created,
+	})
+	if err != nil {
+		return fmt.Errorf("document properties: %w", err)
+	}
+	return nil
+}
+
+// saveWorkbook writes the workbook to path with mode 0640 and syncs it.
+func saveWorkbook(f *excelize.File, path string) (err error) {
+	out, err := createFile(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close report.xlsx: %w", cerr)
+		}
+	}()
+	if _, err := f.WriteTo(out); err != nil {
+		return fmt.Errorf("write report.xlsx: %w", err)
+	}
+	if err := out.Sync(); err != nil {
+		return fmt.Errorf("sync report.xlsx: %w", err)
+	}
+	return nil
+}
+
+// writeTableSheets writes one table on as many sheets as it needs: a sheet
+// holds sheetRows rows, the header included, so longer tables continue on
+// "Name (2)", "Name (3)", … each with its own header.
+func writeTableSheets(f *excelize.File, t table, styles xlsxStyles, sheetRows int) error {
+	perSheet := sheetRows - 1
+	parts := max(1, (t.rows+perSheet-1)/perSheet)
+	for p := range parts {
+		name, tableName := t.sheet, "tbl"+t.sheet
+		if p > 0 {
+			name = fmt.Sprintf("%s (%d)", t.sheet, p+1)
+			tableName = fmt.Sprintf("tbl%s%d", t.sheet, p+1)
+		}
+		from := p * perSheet
+		to := min(t.rows, from+perSheet)
+		if err := writeTableSheet(f, name, tableName, t, from, to, styles); err != nil {
+			return fmt.Errorf("sheet %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// writeTableSheet streams rows [from, to) of t onto a new sheet: widths and
+// the frozen header first (the stream writer needs them before any row),
+// then the header, the rows, and a table giving the filter buttons.
+func writeTableSheet(f *excelize.File, name, tableName string, t table, from, to int, styles xlsxStyles) error {
+	if _, err := f.NewSheet(name); err != nil {
+		return fmt.Errorf("new sheet: %w", err)
+	}
+	sw, err := f.NewStreamWriter(name)
+	if err != nil {
+		return fmt.Errorf("stream writer: %w", err)
+	}
+	// excelize v2.11.0's stream writer puts each new <col> before the
+	// earlier ones, and Excel wants them in ascending order (else it offers
+	// to repair the file): so set them from the last column to the first.
+	widths := columnWidths(t, from, to)
+	for col := len(widths); col >= 1; col-- {
+		if err := sw.SetColWidth(col, col, widths[col-1]); err != nil {
+			return fmt.Errorf("column width: %w", err)
+		}
+	}
+	err = sw.SetPanes(&excelize.Panes{
+		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	})
+	if err != nil {
+		return fmt.Errorf("freeze header: %w", err)
+	}
+	values := make([]any, len(t.columns))
+	for i, c := range t.columns {
+		values[i] = excelize.Cell{StyleID: styles.header, Value: c}
+	}
+	if err := sw.SetRow("A1", values); err != nil {
+		return fmt.Errorf("header: %w", err)
+	}
+	cells := make([]cell, 0, len(t.columns))
+	for i := from; i < to; i++ {
+		cells = t.row(i, cells)
+		for j, c := range cells {
+			values[j] = xlsxValue(c, styles)
+		}
+		ref, err := excelize.CoordinatesToCellName(1, i-from+2)
+		if err != nil {
+			return err
+		}
+		if err := sw.SetRow(ref, values); err != nil {
+			return fmt.Errorf("row %d: %w", i-from+2, err)
+		}
+	}
+	// The table needs a data row: with none, excelize makes its range one
+	// empty row long, which Excel accepts.
+	last, err := excelize.CoordinatesToCellName(len(t.columns), max(2, to-from+1))
+	if err != nil {
+		return err
+	}
+	err = sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: tableName, StyleName: "TableStyleLight1"})
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	return nil
+}
+
+// xlsxValue is what the stream writer gets for one cell: text always as a
+// string (an inline string cell is never evaluated, so "=HYPERLINK(…)"
+// stays text and needs no quote), dates as UTC date cells, numbers as
+// numbers, nothing for an empty cell.
+func xlsxValue(c cell, styles xlsxStyles) any {
+	switch c.kind {
+	case kindText:
+		return cutText(c.text)
+	case kindDate:
+		return excelize.Cell{StyleID: styles.dateStyle(c.date), Value: c.date}
+	case kindNumber:
+		return c.num
+	default:
+		return nil
+	}
+}
+
+// cutText shortens s to Excel's limit of 32,767 UTF-16 units a cell,
+// ending it with "…" so the cut is visible instead of silent.
+func cutText(s string) string {
+	if len(s) <= excelize.TotalCellChars { // bytes ≥ UTF-16 units
+		return s
+	}
+	units := 0
+	for i, r := range s {
+		units += utf16.RuneLen(r)
+		if units > excelize.TotalCellChars-1 {
+			return s[:i] + "…"
+		}
+	}
+	return s
+}
+
+// columnWidths measures rows [from, to) of t: the widest value of each
+// column in characters, within minColWidth and maxColWidth.
+func columnWidths(t table, from, to int) []float64 {
+	widths := make([]int, len(t.columns))
+	for i, c := range t.columns {
+		widths[i] = len(c) + filterButtonCh
+	}
+	cells := make([]cell, 0, len(t.columns))
+	for i := from; i < to; i++ {
+		cells = t.row(i, cells)
+		for j, c := range cells {
+			widths[j] = max(widths[j], cellWidth(c))
+		}
+	}
+	out := make([]float64, len(widths))
+	for i, w := range widths {
+		out[i] = float64(min(maxColWidth, max(minColWidth, w+1)))
+	}
+	return out
+}
+
+// cellWidth is the displayed width of a cell in characters.
+func cellWidth(c cell) int {
+	switch c.kind {
+	case kindText:
+		if len(c.text) > maxColWidth*4 {
+			return maxColWidth
+		}
+		if i := strings.IndexByte(c.text, '\n'); i >= 0 {
+			return utf8.RuneCountInString(c.text[:i])
+		}
+		return utf8.RuneCountInString(c.text)
+	case kindDate:
+		return len(dateTimeFormat)
+	case kindNumber:
+		return len(strconv.Itoa(c.num))
+	default:
+		return 0
+	}
+}

@@ -1,0 +1,432 @@
+package report
+
+import (
+	"archive/zip"
+	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/xuri/excelize/v2"
+)
+
+func mustOpenXLSX(tb testing.TB, path string) *excelize.File {
+	tb.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		tb.Fatalf("open %s: %v", path, err)
+	}
+	tb.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+// rowOf finds the row whose column A holds label.
+func rowOf(tb testing.TB, f *excelize.File, sheet, label string) int {
+	tb.Helper()
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, r := range rows {
+		if len(r) > 0 && r[0] == label {
+			return i + 1
+		}
+	}
+	tb.Fatalf("sheet %s has no row labelled %q", sheet, label)
+	return 0
+}
+
+func cellName(tb testing.TB, col, row int) string {
+	tb.Helper()
+	ref, err := excelize.CoordinatesToCellName(col, row)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ref
+}
+
+func TestWriteXLSX_Sheets(t *testing.T) {
+	_, folder, _ := mustWriteFixture(t, FormatXLSX)
+	f := mustOpenXLSX(t, filepath.Join(folder, "report.xlsx"))
+	want := []string{"Summary", "Missing", "New", "Removed", "Errors", "Acceptances"}
+	if got := f.GetSheetList(); !slices.Equal(got, want) {
+		t.Fatalf("sheets = %q, want %q", got, want)
+	}
+	tests := []struct {
+		sheet   string
+		header  []string
+		table   string
+		dataRow int // rows of data in the fixture
+	}{
+		{"Missing", []string{"customer_id", "company_name", "domain", "missing_since"}, "A1:D3", 2},
+		{"New", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "previous_date_agreed",
+			"template_id", "contact_name", "contact_email", "contact_phone"}, "A1:I3", 2},
+		{"Removed", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "template_id"}, "A1:E2", 1},
+		{"Errors", []string{"customer_id", "company_name", "http_status", "error_code", "message", "attempts"}, "A1:F3", 2},
+		{"Acceptances", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "template_id",
+			"contact_name", "contact_email", "contact_phone", "direct_signed"}, "A1:I8", 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sheet, func(t *testing.T) {
+			rows, err := f.GetRows(tt.sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rows[0]; !slices.Equal(got, tt.header) {
+				t.Errorf("header = %q, want %q", got, tt.header)
+			}
+			if got, want := len(rows), tt.dataRow+1; got != want {
+				t.Errorf("rows = %d, want %d", got, want)
+			}
+			styleID, err := f.GetCellStyle(tt.sheet, "A1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			style, err := f.GetStyle(styleID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if style.Font == nil || !style.Font.Bold {
+				t.Errorf("header A1 is not bold: font %+v", style.Font)
+			}
+			if style.Fill.Pattern != 1 || len(style.Fill.Color) == 0 {
+				t.Errorf("header A1 has no fill: %+v", style.Fill)
+			}
+			panes, err := f.GetPanes(tt.sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
+				t.Errorf("panes = %+v, want the header row frozen", panes)
+			}
+			tables, err := f.GetTables(tt.sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tables) != 1 || tables[0].Range != tt.table {
+				t.Errorf("tables = %+v, want one over %s", tables, tt.table)
+			}
+			cols, err := f.GetCols(tt.sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range cols {
+				name, _ := excelize.ColumnNumberToName(i + 1)
+				w, err := f.GetColWidth(tt.sheet, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w < minColWidth || w > maxColWidth || w < float64(len(tt.header[i])) {
+					t.Errorf("column %s width = %v, want within [%d, %d] and room for %q", name, w, minColWidth, maxColWidth, tt.header[i])
+				}
+			}
+		})
+	}
+}
+
+func TestWriteXLSX_Cells(t *testing.T) {
+	_, folder, _ := mustWriteFixture(t, FormatXLSX)
+	f := mustOpenXLSX(t, filepath.Join(folder, "report.xlsx"))
+
+	// Company names and contacts are plain strings, formulas never.
+	const sheet = "Acceptances"
+	evil := rowOf(t, f, sheet, "11111111-2222-3333-4444-000000000003")
+	ref := cellName(t, 2, evil)
+	if got, want := mustValue(t, f, sheet, ref), `=HYPERLINK("http://evil.example","click")`; got != want {
+		t.Errorf("%s = %q, want %q", ref, got, want)
+	}
+	if formula, err := f.GetCellFormula(sheet, ref); err != nil || formula != "" {
+		t.Errorf("%s formula = %q (%v), want none", ref, formula, err)
+	}
+	if typ, _ := f.GetCellType(sheet, ref); typ != excelize.CellTypeInlineString {
+		t.Errorf("%s type = %v, want an inline string", ref, typ)
+	}
+	joined := rowOf(t, f, sheet, "11111111-2222-3333-4444-000000000010")
+	for col, want := range map[int]string{2: "@Joined GmbH", 6: "=cmd|' /C calc'!A0", 8: "+49 30 1234567"} {
+		ref := cellName(t, col, joined)
+		if got := mustValue(t, f, sheet, ref); got != want {
+			t.Errorf("%s = %q, want %q (no quote prefix in xlsx)", ref, got, want)
+		}
+		if formula, _ := f.GetCellFormula(sheet, ref); formula != "" {
+			t.Errorf("%s has formula %q", ref, formula)
+		}
+	}
+
+	// Dates are real date cells in UTC: a number with a date format.
+	contoso := rowOf(t, f, sheet, "11111111-2222-3333-4444-000000000001")
+	tests := []struct {
+		sheet, ref, value, format string
+		raw                       string
+	}{
+		{sheet, cellName(t, 4, contoso), "2019-08-26", dateFormat, "43703"},
+		{sheet, cellName(t, 4, joined), "2026-11-21 13:45", dateTimeFormat, ""},
+		{"Missing", "D2", "2026-11-20 02:00", dateTimeFormat, ""},
+		{"New", cellName(t, 5, rowOf(t, f, "New", "11111111-2222-3333-4444-000000000004")), "2021-03-04", dateFormat, ""},
+	}
+	for _, tt := range tests {
+		if got := mustValue(t, f, tt.sheet, tt.ref); got != tt.value {
+			t.Errorf("%s!%s = %q, want %q", tt.sheet, tt.ref, got, tt.value)
+		}
+		if typ, _ := f.GetCellType(tt.sheet, tt.ref); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+			t.Errorf("%s!%s type = %v, want a number", tt.sheet, tt.ref, typ)
+		}
+		raw, _ := f.GetCellValue(tt.sheet, tt.ref, excelize.Options{RawCellValue: true})
+		if tt.raw != "" && raw != tt.raw {
+			t.Errorf("%s!%s raw = %q, want serial %s", tt.sheet, tt.ref, raw, tt.raw)
+		}
+		styleID, _ := f.GetCellStyle(tt.sheet, tt.ref)
+		style, err := f.GetStyle(styleID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if style.CustomNumFmt == nil || *style.CustomNumFmt != tt.format {
+			t.Errorf("%s!%s number format = %v, want %q", tt.sheet, tt.ref, style.CustomNumFmt, tt.format)
+		}
+	}
+
+	// Numbers are numbers; a transport error has no HTTP status.
+	transport := rowOf(t, f, "Errors", "11111111-2222-3333-4444-000000000011")
+	if got := mustValue(t, f, "Errors", cellName(t, 3, transport)); got != "" {
+		t.Errorf("http_status of a transport error = %q, want empty", got)
+	}
+	if got := mustValue(t, f, "Errors", cellName(t, 6, transport)); got != "6" {
+		t.Errorf("attempts = %q, want 6", got)
+	}
+	if got := mustValue(t, f, "Errors", "E2"); got != "Forbidden: \"agreement\", not accepted\nsee portal" {
+		t.Errorf("Errors!E2 = %q, want the message with its quote, comma and line break", got)
+	}
+	minus := rowOf(t, f, sheet, "11111111-2222-3333-4444-000000000009")
+	if got := mustValue(t, f, sheet, cellName(t, 9, minus)); got != "true" {
+		t.Errorf("direct_signed of a direct-signed customer = %q, want true", got)
+	}
+	if got := mustValue(t, f, sheet, cellName(t, 3, minus)); got != "" {
+		t.Errorf("agreement_type of a direct-signed row without record = %q, want empty", got)
+	}
+}
+
+func mustValue(tb testing.TB, f *excelize.File, sheet, ref string) string {
+	tb.Helper()
+	v, err := f.GetCellValue(sheet, ref)
+	if err != nil {
+		tb.Fatalf("%s!%s: %v", sheet, ref, err)
+	}
+	return v
+}
+
+func TestWriteXLSX_Summary(t *testing.T) {
+	_, folder, r := mustWriteFixture(t, FormatXLSX)
+	path := filepath.Join(folder, "report.xlsx")
+	f := mustOpenXLSX(t, path)
+	const sheet = "Summary"
+	counts := map[string]int{
+		"Customers": r.Summary.Customers, "Accepted": 6, "Direct-signed": 1, "Missing": 2, "New": 2,
+		"Removed": 1, "Errors": 2, "Joined": 2, "Left": 1, "Run": 2, "Previous run": 1,
+	}
+	for label, want := range counts {
+		ref := cellName(t, 2, rowOf(t, f, sheet, label))
+		raw, err := f.GetCellValue(sheet, ref, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ, _ := f.GetCellType(sheet, ref); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+			t.Errorf("%s (%s) type = %v, want a number", label, ref, typ)
+		}
+		if raw != strconv.Itoa(want) {
+			t.Errorf("%s (%s) = %q, want %d", label, ref, raw, want)
+		}
+	}
+	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Started (UTC)"))); got != "2026-11-22 02:00" {
+		t.Errorf("Started = %q, want 2026-11-22 02:00", got)
+	}
+	urlRow := rowOf(t, f, sheet, "Relationship request URL")
+	ref := cellName(t, 2, urlRow)
+	ok, link, err := f.GetCellHyperLink(sheet, ref)
+	if err != nil || !ok || !strings.HasPrefix(link, "https://admin.microsoft.com/") {
+		t.Errorf("%s hyperlink = %v %q (%v), want the relationship request URL", ref, ok, link, err)
+	}
+	if got := mustValue(t, f, sheet, cellName(t, 2, urlRow+1)); got != relationshipHint {
+		t.Errorf("line under the link = %q, want %q", got, relationshipHint)
+	}
+	props, err := f.GetDocProps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if props.Creator != "mcawatch" || props.Title != "mcawatch report, run 2" || props.Subject == "" ||
+		props.Created != "2026-11-22T02:06:00Z" {
+		t.Errorf("document properties = %+v", props)
+	}
+
+	files := zipFiles(t, path)
+	if _, ok := files["xl/charts/chart1.xml"]; !ok {
+		t.Fatalf("report.xlsx has no chart; parts: %v", keys(files))
+	}
+	chart := files["xl/charts/chart1.xml"]
+	for _, want := range []string{"<lineChart>", "Summary!$C$", "Summary!$D$"} {
+		if !strings.Contains(chart, want) {
+			t.Errorf("chart1.xml lacks %q:\n%.600s", want, chart)
+		}
+	}
+	if !strings.Contains(files["xl/drawings/_rels/drawing1.xml.rels"], "charts/chart1.xml") {
+		t.Errorf("the drawing does not reference the chart")
+	}
+	if !strings.Contains(files["xl/worksheets/_rels/sheet1.xml.rels"], "drawings/drawing1.xml") {
+		t.Errorf("the Summary sheet does not reference the drawing")
+	}
+	for name, body := range files {
+		if !strings.HasPrefix(name, "xl/worksheets/sheet") {
+			continue
+		}
+		if strings.Contains(body, "<f>") {
+			t.Errorf("%s holds a formula", name)
+		}
+		// Excel repairs a sheet whose <col> elements are out of order.
+		var mins []int
+		for _, m := range colMin.FindAllStringSubmatch(body, -1) {
+			n, _ := strconv.Atoi(m[1])
+			mins = append(mins, n)
+		}
+		if !slices.IsSorted(mins) {
+			t.Errorf("%s has <col> elements out of order: min %v", name, mins)
+		}
+	}
+}
+
+var colMin = regexp.MustCompile(`<col [^>]*min="(\d+)"`)
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// zipFiles reads every part of an xlsx file.
+func zipFiles(tb testing.TB, path string) map[string]string {
+	tb.Helper()
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer z.Close()
+	out := map[string]string{}
+	for _, f := range z.File {
+		rc, err := f.Open()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[f.Name] = string(b)
+	}
+	return out
+}
+
+func TestWriteTableSheets_Split(t *testing.T) {
+	r := Diff(nil, mustLoadSnapshot(t, "current.json"), DiffOptions{})
+	acceptances := tables(r)[4]
+	f := excelize.NewFile()
+	defer f.Close()
+	styles, err := newStyles(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three rows a sheet (a header and two data rows) stands in for
+	// Excel's 1,048,576.
+	if err := writeTableSheets(f, acceptances, styles, 3); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "split.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	g := mustOpenXLSX(t, path)
+	want := []string{"Sheet1", "Acceptances", "Acceptances (2)", "Acceptances (3)", "Acceptances (4)"}
+	if got := g.GetSheetList(); !slices.Equal(got, want) {
+		t.Fatalf("sheets = %q, want %q", got, want)
+	}
+	var ids []string
+	for _, sheet := range want[1:] {
+		rows, err := g.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows[0][0] != "customer_id" {
+			t.Errorf("%s starts with %q, want the header", sheet, rows[0][0])
+		}
+		for _, row := range rows[1:] {
+			ids = append(ids, row[0])
+		}
+	}
+	if got, want := len(ids), len(r.Acceptances); got != want {
+		t.Errorf("rows over all sheets = %d, want %d", got, want)
+	}
+	if ids[0] != r.Acceptances[0].Customer.ID || ids[len(ids)-1] != r.Acceptances[len(r.Acceptances)-1].Customer.ID {
+		t.Errorf("rows out of order across sheets: %q", ids)
+	}
+}
+
+func TestCutText(t *testing.T) {
+	long := strings.Repeat("a", excelize.TotalCellChars+10)
+	emoji := strings.Repeat("😀", excelize.TotalCellChars/2+5) // two UTF-16 units each
+	tests := []struct {
+		name, in string
+		wantCut  bool
+	}{
+		{"short", "Contoso", false},
+		{"exactly the limit", strings.Repeat("a", excelize.TotalCellChars), false},
+		{"over the limit", long, true},
+		{"surrogate pairs", emoji, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := cutText(tt.in)
+			units := len(utf16.Encode([]rune(got)))
+			if units > excelize.TotalCellChars {
+				t.Errorf("cutText() is %d UTF-16 units, over %d", units, excelize.TotalCellChars)
+			}
+			if cut := got != tt.in; cut != tt.wantCut {
+				t.Errorf("cut = %v, want %v", cut, tt.wantCut)
+			}
+			if tt.wantCut && !strings.HasSuffix(got, "…") {
+				t.Errorf("a cut text does not end with …")
+			}
+		})
+	}
+}
+
+func TestWriteXLSX_FirstRun(t *testing.T) {
+	r := Diff(nil, mustLoadSnapshot(t, "current.json"), DiffOptions{})
+	folder, err := Write(r, WriteOptions{Dir: t.TempDir(), Formats: []string{FormatXLSX}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(folder, "report.xlsx")
+	f := mustOpenXLSX(t, path)
+	const sheet = "Summary"
+	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Previous run"))); got != "first run" {
+		t.Errorf("Previous run = %q, want %q", got, "first run")
+	}
+	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Relationship request URL"))); got != "not available" {
+		t.Errorf("Relationship request URL without a link = %q, want %q", got, "not available")
+	}
+	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Trend"))); got != "no complete runs yet" {
+		t.Errorf("Trend without points = %q", got)
+	}
+	if _, ok := zipFiles(t, path)["xl/charts/chart1.xml"]; ok {
+		t.Errorf("a chart was drawn without trend points")
+	}
+	// An empty table still gets its header, frozen and filterable.
+	tables, err := f.GetTables("Removed")
+	if err != nil || len(tables) != 1 || tables[0].Range != "A1:E2" {
+		t.Errorf("Removed tables = %+v (%v), want one over A1:E2", tables, err)
+	}
+}
