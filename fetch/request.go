@@ -1,0 +1,184 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// call is one logical GET: a path below the base URL, extra headers, and a
+// decoder for the 2xx body. Its retries share one MS-RequestId.
+type call struct {
+	path     string      // e.g. "/v1/customers?size=500"; logged, never holds a secret
+	header   http.Header // extra headers (continuation tokens)
+	decode   func(status int, body []byte) error
+	attempts *int // incremented for every HTTP request; may be nil
+}
+
+// outcome is what one HTTP attempt produced.
+type outcome struct {
+	err        error
+	status     int           // 0 when no answer came
+	retryable  bool          // a retry may succeed
+	retryAfter time.Duration // from a 429's Retry-After; 0 when absent
+	token      string        // the access token used
+}
+
+// get runs cl with retries, token refresh and the adaptive rate.
+func (c *Client) get(ctx context.Context, cl call) error {
+	requestID := uuid.NewString()
+	refreshed := false
+	throttles, failures := 0, 0
+	for {
+		if err := c.rate.wait(ctx); err != nil {
+			return err
+		}
+		o := c.attempt(ctx, cl, requestID)
+		if o.err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if o.status == http.StatusUnauthorized {
+			var apiErr *APIError
+			if errors.As(o.err, &apiErr) && apiErr.Code == "900421" {
+				return fmt.Errorf("%w: %w", ErrMFARequired, o.err)
+			}
+			if refreshed {
+				return fmt.Errorf("%w: %w", ErrUnauthorized, o.err)
+			}
+			refreshed = true
+			c.token.Invalidate(o.token)
+			c.retries.Add(1)
+			c.log.Debug("token refused, refreshing once", "path", cl.path, "request_id", requestID)
+			continue
+		}
+		failures++
+		if !o.retryable || failures >= c.maxAttempts {
+			return o.err
+		}
+		var wait time.Duration
+		if o.status == http.StatusTooManyRequests {
+			throttles++
+			// Wait what the server asked; if it asks again, add
+			// exponential backoff so the retries of many workers spread.
+			switch {
+			case o.retryAfter == 0:
+				wait = c.backoff(throttles)
+			case throttles == 1:
+				wait = o.retryAfter
+			default:
+				wait = o.retryAfter + c.backoff(throttles-1)
+			}
+		} else {
+			wait = c.backoff(failures)
+		}
+		c.retries.Add(1)
+		c.log.Debug("retrying", "path", cl.path, "request_id", requestID,
+			"status", o.status, "attempt", failures+1, "wait", wait, "error", o.err)
+		if err := c.sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// attempt sends one HTTP request and classifies the answer.
+func (c *Client) attempt(ctx context.Context, cl call, requestID string) outcome {
+	tok, err := c.token.Token(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return outcome{err: ctx.Err()}
+		}
+		return outcome{err: fmt.Errorf("%w: %w", ErrUnauthorized, err)}
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, c.base+cl.path, nil)
+	if err != nil {
+		return outcome{err: fmt.Errorf("build request: %w", err)}
+	}
+	for k, vs := range cl.header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("MS-RequestId", requestID)
+	req.Header.Set("MS-CorrelationId", c.correlation)
+	req.Header.Set("X-Locale", c.locale)
+	req.Header.Set("MS-PartnerCenter-Application", c.app)
+
+	c.requests.Add(1)
+	if cl.attempts != nil {
+		*cl.attempts++
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.rate.observe(noAnswer, time.Since(start))
+		if ctx.Err() != nil {
+			return outcome{err: ctx.Err(), token: tok}
+		}
+		return outcome{err: classifyTransport(err), retryable: true, token: tok}
+	}
+	body, rerr := readLimited(resp.Body, c.maxBody)
+	resp.Body.Close()
+	isThrottled := resp.StatusCode == http.StatusTooManyRequests
+	switch {
+	case isThrottled:
+		c.throttled.Add(1)
+		c.rate.observe(throttled, time.Since(start))
+	case rerr != nil:
+		c.rate.observe(noAnswer, time.Since(start))
+	default:
+		c.rate.observe(answered, time.Since(start))
+	}
+	o := outcome{status: resp.StatusCode, token: tok}
+	switch {
+	case errors.Is(rerr, errBodyTooLarge):
+		o.err = newBodyError(resp.StatusCode, body, rerr, false)
+		return o
+	case rerr != nil:
+		if ctx.Err() != nil {
+			o.err = ctx.Err()
+			return o
+		}
+		o.err = newBodyError(resp.StatusCode, body, classifyTransport(rerr), true)
+		o.retryable = true
+		return o
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		o.err = cl.decode(resp.StatusCode, body)
+		var be *BodyError
+		o.retryable = errors.As(o.err, &be) && be.truncated
+		return o
+	}
+	o.err = parseAPIError(resp.StatusCode, body, requestID)
+	var apiErr *APIError
+	if errors.As(o.err, &apiErr) {
+		o.retryable = apiErr.Retryable
+	} else {
+		o.retryable = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+	}
+	if isThrottled {
+		o.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return o
+}
+
+// readLimited reads at most limit bytes; a longer body is errBodyTooLarge.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return body, err
+	}
+	if int64(len(body)) > limit {
+		return body[:limit], errBodyTooLarge
+	}
+	return body, nil
+}
