@@ -1,0 +1,23 @@
+// Package storage keeps mcawatch's sweeps in one SQLite file: the runs, the
+// customers, each customer's result in each run and its acceptance records,
+// so that two snapshots can be diffed and an interrupted sweep resumed.
+//
+// It owns the database handles: Open checks the file is an mcawatch database
+// (or creates one, mode 0600), sets the pragmas and applies the embedded,
+// numbered migrations; every public method is one transaction. Writes go
+// through a single connection (SQLite has one writer); reads use a separate
+// pool so a report can be read while a sweep writes.
+//
+// Times are stored as INTEGER Unix seconds in UTC (NULL for "not set"), so a
+// time round-trips to the second: run times are truncated to the second when
+// they are taken, and acceptance dates, which Partner Center gives to the
+// second, lose any sub-second part.
+//
+// A run's results and acceptance records are keyed by the customer's position
+// in the run's list (see migration/0001_init.sql), which limits a database to
+// 2^21 runs and a customer to 1024 records a run. When a customer was first
+// and last seen is read from the view customers_seen.
+//
+// Storage must never import config, jobs, fetch or report, never change a
+// file that is not an mcawatch database, and never write a partial batch.
+package storage

@@ -1,0 +1,89 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// FinishRun ends a running run in the given state (complete, interrupted or
+// failed), stamps its end and stores its counts. Completing a run also
+// computes each customer's missing streak against the previous complete run.
+func (db *DB) FinishRun(runID int64, state RunState) (Run, error) {
+	switch state {
+	case StateComplete, StateInterrupted, StateFailed:
+	default:
+		return Run{}, fmt.Errorf("finish run %d: cannot finish in state %q", runID, state)
+	}
+	ctx := context.Background()
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return Run{}, fmt.Errorf("finish run %d: %w", runID, err)
+	}
+	defer tx.Rollback()
+	run, err := findRun(ctx, tx, `id = ?`, runID)
+	if err != nil {
+		return Run{}, fmt.Errorf("finish run %d: %w", runID, err)
+	}
+	if run.State != StateRunning {
+		return Run{}, fmt.Errorf("finish run %d: it is %s, not running", runID, run.State)
+	}
+	lo, hi := runResults(runID)
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(status = 'error'), 0) FROM results WHERE id BETWEEN ? AND ?`,
+		lo, hi).Scan(&run.Done, &run.Errors); err != nil {
+		return Run{}, fmt.Errorf("finish run %d: count results: %w", runID, err)
+	}
+	run.State, run.Finished = state, db.stamp()
+	if _, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, finished = ?, done = ?, errors = ? WHERE id = ?`,
+		run.State, run.Finished.Unix(), run.Done, run.Errors, runID); err != nil {
+		return Run{}, fmt.Errorf("finish run %d: %w", runID, err)
+	}
+	if state == StateComplete {
+		if err := markMissing(ctx, tx, run); err != nil {
+			return Run{}, fmt.Errorf("finish run %d: %w", runID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Run{}, fmt.Errorf("finish run %d: %w", runID, err)
+	}
+	return run, nil
+}
+
+// markMissing sets missing_since on the results of a run being completed:
+//   - an ok customer without an acceptance of the required type and not
+//     direct-signed continues the streak it had in the previous complete run
+//     (missing there, or an error there that carried a streak), or starts
+//     one at this run's start;
+//   - an error result carries the previous streak forward unchanged, so an
+//     error neither breaks nor starts one;
+//   - every other ok customer has none.
+func markMissing(ctx context.Context, tx *sql.Tx, run Run) error {
+	var prevID int64
+	lo, hi := runResults(run.ID)
+	prev, err := findRun(ctx, tx, `state = 'complete' AND id < ? ORDER BY id DESC LIMIT 1`, run.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("previous complete run: %w", err)
+	default:
+		prevID = prev.ID
+	}
+	// prevSince is the customer's missing_since in run ?1, found through its
+	// ckey and its position there.
+	const prevSince = `(SELECT p.missing_since FROM run_customers cur
+		JOIN run_customers prc INDEXED BY run_customers_customer ON prc.ckey = cur.ckey AND prc.run_id = ?1 AND prc.customer_id = cur.customer_id
+		JOIN results p ON p.id = prc.run_id * 4294967296 + prc.position
+		WHERE cur.run_id = results.run_id AND cur.position = results.position)`
+	_, err = tx.ExecContext(ctx, `UPDATE results SET missing_since = CASE
+		WHEN status = 'error' THEN `+prevSince+`
+		WHEN direct_signed = 1 OR EXISTS (SELECT 1 FROM acceptances a
+			WHERE a.id BETWEEN results.id * 1024 AND results.id * 1024 + 1023 AND a.type = ?2) THEN NULL
+		ELSE coalesce(`+prevSince+`, ?3)
+		END
+		WHERE id BETWEEN ?4 AND ?5`, prevID, run.Required, run.Started.Unix(), lo, hi)
+	if err != nil {
+		return fmt.Errorf("missing streaks: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// ErrLocked is matched (errors.Is) by the *LockedError Lock returns when
+// another process holds the database's sweep lock.
+var ErrLocked = errors.New("database is locked by another sweep")
+
+// LockedError says who holds the sweep lock.
+type LockedError struct {
+	File  string    // the lock file
+	RunID int64     // the newest running run, 0 if there is none
+	Since time.Time // its start
+	PID   int       // its process
+	Host  string    // its host
+}
+
+// Error reads "run N is in progress since T (pid P on host H)", or names the
+// lock file when no run is marked running.
+func (e *LockedError) Error() string {
+	if e.RunID == 0 {
+		return fmt.Sprintf("another mcawatch process holds the lock on %s", e.File)
+	}
+	return fmt.Sprintf("run %d is in progress since %s (pid %d on host %s)",
+		e.RunID, e.Since.UTC().Format(time.RFC3339), e.PID, e.Host)
+}
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// Lock takes the one-sweep-per-database lock: an flock on the database path
+// plus ".lock", held until unlock is called or the process ends. Because the
+// operating system releases it when its holder dies, a run still marked
+// running when the lock is taken has lost its process: Lock marks it
+// interrupted, ready to be resumed. If a live process holds the lock, the
+// error is a *LockedError.
+func (db *DB) Lock() (unlock func() error, err error) {
+	file := db.path + ".lock"
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", file, err)
+	}
+	held, err := tryLock(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", file, err)
+	}
+	if !held {
+		f.Close()
+		return nil, db.lockedError(file)
+	}
+	var once sync.Once
+	var unlockErr error
+	unlock = func() error {
+		once.Do(func() {
+			// Closing the file releases the lock; the file stays, because
+			// removing it would let two processes lock two different files.
+			if err := f.Close(); err != nil {
+				unlockErr = fmt.Errorf("unlock %s: %w", file, err)
+			}
+		})
+		return unlockErr
+	}
+	if err := db.interruptOrphans(); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// lockedError describes the holder from the newest running run.
+func (db *DB) lockedError(file string) error {
+	e := &LockedError{File: file}
+	var started int64
+	err := db.reader.QueryRowContext(context.Background(),
+		`SELECT id, started, pid, host FROM runs WHERE state = 'running' ORDER BY id DESC LIMIT 1`).
+		Scan(&e.RunID, &started, &e.PID, &e.Host)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("%w (reading its run: %v)", e, err)
+	default:
+		e.Since = time.Unix(started, 0).UTC()
+	}
+	return e
+}
+
+// interruptOrphans marks interrupted every run left running by a dead
+// process; it must only be called with the lock held.
+func (db *DB) interruptOrphans() error {
+	if _, err := db.writer.ExecContext(context.Background(),
+		`UPDATE runs SET state = 'interrupted' WHERE state = 'running'`); err != nil {
+		return fmt.Errorf("mark orphaned runs interrupted: %w", err)
+	}
+	return nil
+}

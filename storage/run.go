@@ -1,0 +1,167 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RunSpec is what a new run sets out to do.
+type RunSpec struct {
+	Kind          string   // "run", "backfill" or "demo"
+	CorrelationID string   // MS-CorrelationId of the sweep
+	Required      string   // the agreement type a customer must have accepted
+	Types         []string // the agreement types the run tracks
+}
+
+// runColumns are the columns scanRun reads, in its order.
+const runColumns = `id, kind, started, finished, state, correlation_id, required, types,
+	customers, done, errors, pid, host`
+
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanRun(s rowScanner) (Run, error) {
+	var r Run
+	var started, finished sql.NullInt64
+	var types string
+	if err := s.Scan(&r.ID, &r.Kind, &started, &finished, &r.State, &r.CorrelationID, &r.Required,
+		&types, &r.Customers, &r.Done, &r.Errors, &r.PID, &r.Host); err != nil {
+		return Run{}, err
+	}
+	r.Started, r.Finished = fromUnix(started), fromUnix(finished)
+	if err := json.Unmarshal([]byte(types), &r.Types); err != nil {
+		return Run{}, fmt.Errorf("run %d: types: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// queryer is a transaction or a pool.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// findRun reads one run; ErrNotFound if there is none.
+func findRun(ctx context.Context, q queryer, where string, args ...any) (Run, error) {
+	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, ErrNotFound
+	}
+	return r, err
+}
+
+// BeginRun starts a run in state running, owned by this process, and records
+// its customer list (in order, without repeated ids) so an interrupted run can
+// be resumed. Customer ids must be GUIDs; they are stored lower-case.
+func (db *DB) BeginRun(spec RunSpec, customers []Customer) (Run, error) {
+	customers, err := uniqueCustomers(customers)
+	if err != nil {
+		return Run{}, fmt.Errorf("begin run: %w", err)
+	}
+	types := spec.Types
+	if types == nil {
+		types = []string{}
+	}
+	typesJSON, err := json.Marshal(types)
+	if err != nil {
+		return Run{}, fmt.Errorf("begin run: %w", err)
+	}
+	ctx := context.Background()
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return Run{}, fmt.Errorf("begin run: %w", err)
+	}
+	defer tx.Rollback()
+	run := Run{Kind: spec.Kind, Started: db.stamp(), State: StateRunning, CorrelationID: spec.CorrelationID,
+		Required: spec.Required, Types: types, Customers: len(customers), PID: db.pid, Host: db.host}
+	res, err := tx.ExecContext(ctx, `INSERT INTO runs (kind, started, state, correlation_id, required, types, customers, pid, host)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, run.Kind, run.Started.Unix(), run.State, run.CorrelationID,
+		run.Required, string(typesJSON), run.Customers, run.PID, run.Host)
+	if err != nil {
+		return Run{}, fmt.Errorf("begin run: %w", err)
+	}
+	if run.ID, err = res.LastInsertId(); err != nil {
+		return Run{}, fmt.Errorf("begin run: %w", err)
+	}
+	if run.ID >= maxRuns {
+		return Run{}, fmt.Errorf("begin run: the database holds %d runs, its limit", maxRuns-1)
+	}
+	list := newBulkInsert(tx, "run_customers", "run_id", "position", "ckey", "customer_id", "company_name", "domain", "relationship")
+	defer list.close()
+	for i, c := range customers {
+		if err := list.add(ctx, run.ID, i, customerKey(c.ID), c.ID, c.CompanyName, c.Domain, c.Relationship); err != nil {
+			return Run{}, fmt.Errorf("begin run: %w", err)
+		}
+	}
+	if err := list.flush(ctx); err != nil {
+		return Run{}, fmt.Errorf("begin run: %w", err)
+	}
+	// The customers are recorded here, once per run in one statement,
+	// rather than one by one as results arrive.
+	if _, err := tx.ExecContext(ctx, upsertRunCustomers, run.ID); err != nil {
+		return Run{}, fmt.Errorf("begin run: record customers: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Run{}, fmt.Errorf("begin run: %w", err)
+	}
+	entries := make(map[string]listed, len(customers))
+	for i, c := range customers {
+		entries[c.ID] = listed{position: int64(i), customer: c}
+	}
+	db.list.set(run.ID, entries)
+	return run, nil
+}
+
+// uniqueCustomers checks and normalises the ids of a run's customer list and
+// drops repeated ids, keeping the first.
+func uniqueCustomers(customers []Customer) ([]Customer, error) {
+	seen := make(map[string]bool, len(customers))
+	list := make([]Customer, 0, len(customers))
+	for _, c := range customers {
+		id, err := normalizeID(c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c.ID = id
+		list = append(list, c)
+	}
+	return list, nil
+}
+
+// ResumeRun makes an interrupted run running again, owned by this process;
+// a non-empty correlationID replaces the run's.
+func (db *DB) ResumeRun(runID int64, correlationID string) (Run, error) {
+	ctx := context.Background()
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return Run{}, fmt.Errorf("resume run %d: %w", runID, err)
+	}
+	defer tx.Rollback()
+	run, err := findRun(ctx, tx, `id = ?`, runID)
+	if err != nil {
+		return Run{}, fmt.Errorf("resume run %d: %w", runID, err)
+	}
+	if run.State != StateInterrupted {
+		return Run{}, fmt.Errorf("resume run %d: it is %s, not interrupted", runID, run.State)
+	}
+	if correlationID != "" {
+		run.CorrelationID = correlationID
+	}
+	run.State, run.PID, run.Host, run.Finished = StateRunning, db.pid, db.host, time.Time{}
+	if _, err := tx.ExecContext(ctx, `UPDATE runs SET state = 'running', finished = NULL, correlation_id = ?, pid = ?, host = ?
+		WHERE id = ?`, run.CorrelationID, run.PID, run.Host, runID); err != nil {
+		return Run{}, fmt.Errorf("resume run %d: %w", runID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Run{}, fmt.Errorf("resume run %d: %w", runID, err)
+	}
+	return run, nil
+}

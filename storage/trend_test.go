@@ -1,0 +1,65 @@
+package storage
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestDB_Trend(t *testing.T) {
+	c := newClock()
+	db := mustOpenDB(t, c)
+	cs := testCustomers(4)
+	signed := okResult(cs[3])
+	signed.DirectSigned = DirectSigned
+	batches := []struct {
+		state RunState
+		batch []Result
+	}{
+		{StateComplete, []Result{okResult(cs[0]), okResult(cs[1]), errResult(cs[2]), signed}},
+		{StateComplete, []Result{okResult(cs[0], mca("2024-01-01")), okResult(cs[1]), okResult(cs[2]), signed}},
+		{StateFailed, []Result{okResult(cs[0])}},
+		{StateComplete, []Result{okResult(cs[0], mca("2024-01-01")), errResult(cs[1]), okResult(cs[2], mca("2024-05-05")), signed}},
+		{StateComplete, nil},
+	}
+	var starts []time.Time
+	for _, b := range batches {
+		run := mustBegin(t, db, cs)
+		if b.batch != nil {
+			mustSave(t, db, run.ID, b.batch...)
+		}
+		mustFinish(t, db, run.ID, b.state)
+		starts = append(starts, run.Started)
+		c.t = c.t.Add(24 * time.Hour)
+	}
+
+	tests := []struct {
+		name  string
+		upto  int64
+		limit int
+		want  []TrendPoint
+	}{
+		{"last two up to run 4", 4, 2, []TrendPoint{
+			{RunID: 2, Started: starts[1], Customers: 4, Accepted: 2, Missing: 2},
+			{RunID: 4, Started: starts[3], Customers: 4, Accepted: 3, Errors: 1},
+		}},
+		{"all", 10, 10, []TrendPoint{
+			{RunID: 1, Started: starts[0], Customers: 4, Accepted: 1, Missing: 2, Errors: 1},
+			{RunID: 2, Started: starts[1], Customers: 4, Accepted: 2, Missing: 2},
+			{RunID: 4, Started: starts[3], Customers: 4, Accepted: 3, Errors: 1},
+			{RunID: 5, Started: starts[4]},
+		}},
+		{"before any complete run", 0, 5, []TrendPoint{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := db.Trend(tt.upto, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("Trend(%d, %d) =\n %+v\nwant\n %+v", tt.upto, tt.limit, got, tt.want)
+			}
+		})
+	}
+}
