@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/mcawatch/mcawatch/jobs"
+	"github.com/mcawatch/mcawatch/storage"
+)
+
+// runReport is "mcawatch report": re-renders the reports of a stored run,
+// with no network.
+func (m *Main) runReport(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	var c commonFlags
+	c.register(fs, true)
+	runID := fs.Int64("run", 0, "run `ID` to report (default: the newest complete run)")
+	against := fs.Int64("against", 0, "compare with run `ID` (default: the complete run before --run)")
+	since := fs.String("since", "", "with no earlier run, report acceptances dated on or after `DATE` as new")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the report folder")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("report: unexpected argument %q", fs.Arg(0))
+	}
+	sinceTime, err := parseSince(*since)
+	if err != nil {
+		return err
+	}
+	cfg, err := m.load(c)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	id := *runID
+	if id == 0 {
+		run, err := db.LatestRun(storage.StateComplete)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no complete run in %s: run a sweep first", cfg.Storage.Path)
+		}
+		if err != nil {
+			return err
+		}
+		id = run.ID
+	}
+	out, err := jobs.Render(db, id, *against, jobs.RenderOptions{Since: sinceTime, Write: writeOptions(cfg)})
+	if err != nil {
+		return err
+	}
+	return m.printOutcome(out, *asJSON)
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/mcawatch/mcawatch/config"
+	"github.com/mcawatch/mcawatch/fetch"
+	"github.com/mcawatch/mcawatch/jobs"
+	"github.com/mcawatch/mcawatch/storage"
+)
+
+// runServe is "mcawatch serve": sweeps on the configured cron schedule until
+// SIGINT or SIGTERM.
+func (m *Main) runServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	var c commonFlags
+	c.register(fs, true)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := m.load(c)
+	if err != nil {
+		return err
+	}
+	if err := cfg.CheckSecrets(); err != nil {
+		return err
+	}
+	log, err := newLogger(m.Stderr, cfg.Log.Level)
+	if err != nil {
+		return err
+	}
+	sched, err := config.ParseSchedule(cfg.Schedule.Cron)
+	if err != nil {
+		return fmt.Errorf("schedule.cron: %w", err)
+	}
+	log.Info("serving", "schedule", cfg.Schedule.Cron, "database", cfg.Storage.Path, "report_dir", cfg.Report.Dir)
+	return jobs.Serve(ctx, jobs.ServeOptions{
+		Schedule: sched,
+		Logger:   log,
+		Sweep: func(ctx context.Context) error {
+			return m.scheduledSweep(ctx, cfg)
+		},
+	})
+}
+
+// scheduledSweep is one tick's sweep: a fresh client (so a new correlation
+// id) and a fresh database handle each time, so one bad night does not
+// poison the next.
+func (m *Main) scheduledSweep(ctx context.Context, cfg config.Config) error {
+	log, err := newLogger(m.Stderr, cfg.Log.Level)
+	if err != nil {
+		return err
+	}
+	var customers []fetch.Customer
+	if cfg.Customers.Source == "file" {
+		if customers, err = jobs.ReadCustomersFile(cfg.Customers.File); err != nil {
+			return err
+		}
+	}
+	client, err := newClient(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = jobs.Sweep(ctx, db, client, jobs.SweepOptions{
+		Kind:      "run",
+		Customers: customers,
+		Types:     cfg.Agreements.Types,
+		Required:  cfg.Agreements.Required,
+		Report:    writeOptions(cfg),
+		Logger:    log,
+		Now:       m.Now,
+	})
+	if errors.Is(err, storage.ErrLocked) {
+		log.Warn("another sweep holds the database: tick skipped", "err", err)
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,297 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/mcawatch/mcawatch/fetch"
+	"github.com/mcawatch/mcawatch/report"
+	"github.com/mcawatch/mcawatch/storage"
+)
+
+// ErrInterrupted is returned when a sweep was stopped before every customer
+// answered; the run is kept as interrupted and can be resumed.
+var ErrInterrupted = errors.New("sweep interrupted")
+
+// ErrNothingToResume is returned by a resume when no run is interrupted.
+var ErrNothingToResume = errors.New("no interrupted run to resume")
+
+// Progress is told how a sweep advances; a terminal bar or periodic log
+// lines implement it. Its methods are called from one goroutine.
+type Progress interface {
+	Start(total, done int)
+	Add(n int)
+	Finish()
+}
+
+// SweepOptions are the plain values one sweep needs.
+type SweepOptions struct {
+	Kind      string           // "run", "backfill" or "demo"
+	Resume    bool             // continue the newest interrupted run
+	Customers []fetch.Customer // the customers to sweep; nil lists them from Partner Center
+	Types     []string         // agreement types tracked
+	Required  string           // agreement type a customer must have accepted
+	Since     time.Time        // on a first run, report acceptances dated since then as new
+	Report    report.WriteOptions
+	// BatchSize and FlushEvery bound what a killed process can lose: results
+	// are committed every BatchSize customers or FlushEvery, whichever first.
+	BatchSize  int
+	FlushEvery time.Duration
+	Progress   Progress
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Outcome is what a finished sweep produced.
+type Outcome struct {
+	Run    storage.Run
+	Report *report.Report
+	Folder string // the report folder
+}
+
+// Sweep runs one sweep end to end: take the database lock, begin (or resume)
+// the run, fetch every customer's acceptances while storing the results in
+// batches, finish the run, diff it against the previous complete run and
+// write the reports. A customer's failure is recorded, not fatal. When ctx is
+// cancelled, what was fetched is kept, the run is marked interrupted and the
+// error wraps ErrInterrupted.
+func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts SweepOptions) (*Outcome, error) {
+	opts = sweepDefaults(opts)
+	log := opts.Logger
+	started := opts.Now()
+
+	unlock, err := db.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := unlock(); err != nil {
+			log.Warn("release database lock", "err", err)
+		}
+	}()
+
+	run, pending, err := beginOrResume(ctx, db, client, opts)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With("run_id", run.ID, "correlation_id", client.CorrelationID())
+	log.Info("sweep started", "kind", run.Kind, "customers", run.Customers, "pending", len(pending))
+
+	relURL, err := client.RelationshipRequestURL(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("relationship request url", "err", err)
+	}
+
+	sweepErr := fetchAndStore(ctx, db, client, run, pending, opts, log)
+	if sweepErr != nil {
+		state := storage.StateInterrupted
+		var storeErr *storeError
+		if errors.As(sweepErr, &storeErr) {
+			state = storage.StateFailed
+		}
+		if _, err := db.FinishRun(run.ID, state); err != nil {
+			log.Error("mark run", "state", state, "err", err)
+		}
+		log.Warn("sweep stopped", "state", state, "err", sweepErr, "duration", opts.Now().Sub(started).Round(time.Millisecond))
+		if state == storage.StateInterrupted {
+			return nil, fmt.Errorf("run %d: %w: %w (resume with --resume)", run.ID, ErrInterrupted, sweepErr)
+		}
+		return nil, fmt.Errorf("run %d: %w", run.ID, sweepErr)
+	}
+	run, err = db.FinishRun(run.ID, storage.StateComplete)
+	if err != nil {
+		return nil, fmt.Errorf("finish run %d: %w", run.ID, err)
+	}
+
+	opts.Report.RelationshipURL = relURL
+	out, err := Render(db, run.ID, 0, RenderOptions{Since: opts.Since, Write: opts.Report})
+	if err != nil {
+		return nil, err
+	}
+	s := out.Report.Summary
+	log.Info("sweep complete",
+		"customers", s.Customers, "accepted", s.Accepted, "direct_signed", s.DirectSigned,
+		"missing", s.Missing, "new", s.New, "removed", s.Removed, "errors", s.Errors,
+		"joined", s.Joined, "left", s.Left, "requests", client.Stats().Requests,
+		"throttled", client.Stats().Throttled,
+		"duration", opts.Now().Sub(started).Round(time.Millisecond), "report_dir", out.Folder)
+	return out, nil
+}
+
+func sweepDefaults(o SweepOptions) SweepOptions {
+	if o.Kind == "" {
+		o.Kind = "run"
+	}
+	if len(o.Types) == 0 {
+		o.Types = []string{"MicrosoftCustomerAgreement"}
+	}
+	if o.Required == "" {
+		o.Required = o.Types[0]
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = 2 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Progress == nil {
+		o.Progress = noProgress{}
+	}
+	return o
+}
+
+// beginOrResume returns the run to work on and the customers still to fetch.
+func beginOrResume(ctx context.Context, db *storage.DB, client *fetch.Client, opts SweepOptions) (storage.Run, []fetch.Customer, error) {
+	if opts.Resume {
+		prev, err := db.LatestRun(storage.StateInterrupted)
+		if errors.Is(err, storage.ErrNotFound) {
+			return storage.Run{}, nil, ErrNothingToResume
+		}
+		if err != nil {
+			return storage.Run{}, nil, fmt.Errorf("find interrupted run: %w", err)
+		}
+		run, err := db.ResumeRun(prev.ID, client.CorrelationID())
+		if err != nil {
+			return storage.Run{}, nil, fmt.Errorf("resume run %d: %w", prev.ID, err)
+		}
+		pending, err := db.PendingCustomers(run.ID)
+		if err != nil {
+			return storage.Run{}, nil, fmt.Errorf("pending customers of run %d: %w", run.ID, err)
+		}
+		return run, toFetchCustomers(pending), nil
+	}
+	customers := opts.Customers
+	if customers == nil {
+		var err error
+		customers, err = client.ListCustomers(ctx)
+		if err != nil {
+			return storage.Run{}, nil, fmt.Errorf("list customers: %w", err)
+		}
+	}
+	run, err := db.BeginRun(storage.RunSpec{
+		Kind:          opts.Kind,
+		CorrelationID: client.CorrelationID(),
+		Required:      opts.Required,
+		Types:         opts.Types,
+	}, toStorageCustomers(customers))
+	if err != nil {
+		return storage.Run{}, nil, fmt.Errorf("begin run: %w", err)
+	}
+	return run, customers, nil
+}
+
+// storeError marks a failure to store results: the run cannot go on, and
+// unlike an interruption it is not worth resuming until storage is fixed.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return "store results: " + e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+// fetchAndStore sweeps the pending customers and commits their results in
+// batches. The fetch callback runs on one goroutine, so the batch needs no
+// lock; a batch is committed when full or when FlushEvery has passed, which
+// bounds what a killed process loses.
+func fetchAndStore(ctx context.Context, db *storage.DB, client *fetch.Client, run storage.Run, pending []fetch.Customer, opts SweepOptions, log *slog.Logger) error {
+	opts.Progress.Start(run.Customers, run.Customers-len(pending))
+	defer opts.Progress.Finish()
+
+	batch := make([]storage.Result, 0, opts.BatchSize)
+	lastFlush := opts.Now()
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := db.SaveResults(run.ID, batch); err != nil {
+			return &storeError{err}
+		}
+		log.Debug("saved batch", "results", len(batch))
+		batch = batch[:0]
+		lastFlush = opts.Now()
+		return nil
+	}
+	err := client.Sweep(ctx, pending, func(r fetch.Result) error {
+		batch = append(batch, toStorageResult(r))
+		opts.Progress.Add(1)
+		if len(batch) >= opts.BatchSize || opts.Now().Sub(lastFlush) >= opts.FlushEvery {
+			return flush()
+		}
+		return nil
+	})
+	// Keep what was fetched even when the sweep stopped early.
+	if ferr := flush(); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+func toStorageResult(r fetch.Result) storage.Result {
+	out := storage.Result{
+		Customer: storage.Customer{
+			ID:           strings.ToLower(r.Customer.ID),
+			CompanyName:  r.Customer.CompanyName,
+			Domain:       r.Customer.Domain,
+			Relationship: r.Customer.Relationship,
+		},
+		Status:   storage.StatusOK,
+		Attempts: r.Attempts,
+	}
+	if r.Err != nil {
+		out.Status = storage.StatusError
+		out.HTTPStatus, out.ErrorCode, out.Message = fetch.ErrorFields(r.Err)
+		return out
+	}
+	if r.DirectSigned != nil {
+		out.DirectSigned = storage.DirectNotSigned
+		if *r.DirectSigned {
+			out.DirectSigned = storage.DirectSigned
+		}
+	}
+	for _, a := range r.Agreements {
+		out.Acceptances = append(out.Acceptances, storage.Acceptance{
+			Type:          a.Type,
+			DateAgreed:    a.DateAgreed.UTC(),
+			TemplateID:    a.TemplateID,
+			ContactName:   strings.TrimSpace(a.Contact.FirstName + " " + a.Contact.LastName),
+			ContactEmail:  a.Contact.Email,
+			ContactPhone:  a.Contact.Phone,
+			AgreementLink: a.AgreementLink,
+			UserID:        a.UserID,
+		})
+	}
+	return out
+}
+
+func toStorageCustomers(cs []fetch.Customer) []storage.Customer {
+	out := make([]storage.Customer, len(cs))
+	for i, c := range cs {
+		out[i] = storage.Customer{ID: strings.ToLower(c.ID), CompanyName: c.CompanyName, Domain: c.Domain, Relationship: c.Relationship}
+	}
+	return out
+}
+
+func toFetchCustomers(cs []storage.Customer) []fetch.Customer {
+	out := make([]fetch.Customer, len(cs))
+	for i, c := range cs {
+		out[i] = fetch.Customer{ID: c.ID, CompanyName: c.CompanyName, Domain: c.Domain, Relationship: c.Relationship}
+	}
+	return out
+}
+
+type noProgress struct{}
+
+func (noProgress) Start(int, int) {}
+func (noProgress) Add(int)        {}
+func (noProgress) Finish()        {}
