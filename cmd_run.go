@@ -10,7 +10,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/mcawatch/mcawatch/fetch"
 	"github.com/mcawatch/mcawatch/jobs"
 )
 
@@ -52,19 +51,7 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
-	// A customers file is read before anything is opened or asked, so a bad
-	// file changes nothing and costs no request.
-	var customers []fetch.Customer
-	if cfg.Customers.Source == "file" && !*resume {
-		if customers, err = jobs.ReadCustomersFile(cfg.Customers.File); err != nil {
-			return err
-		}
-	}
-	client, err := newClient(cfg, log)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg)
+	customers, client, db, err := prepareSweep(cfg, log, *resume)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/mcawatch/mcawatch/config"
-	"github.com/mcawatch/mcawatch/fetch"
 	"github.com/mcawatch/mcawatch/jobs"
 	"github.com/mcawatch/mcawatch/storage"
 )
@@ -58,17 +57,7 @@ func (m *Main) scheduledSweep(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	var customers []fetch.Customer
-	if cfg.Customers.Source == "file" {
-		if customers, err = jobs.ReadCustomersFile(cfg.Customers.File); err != nil {
-			return err
-		}
-	}
-	client, err := newClient(cfg, log)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg)
+	customers, client, db, err := prepareSweep(cfg, log, false)
 	if err != nil {
 		return err
 	}

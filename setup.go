@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcawatch/mcawatch/config"
 	"github.com/mcawatch/mcawatch/fetch"
+	"github.com/mcawatch/mcawatch/jobs"
 	"github.com/mcawatch/mcawatch/report"
 	"github.com/mcawatch/mcawatch/storage"
 )
@@ -106,6 +107,28 @@ func newClient(cfg config.Config, log *slog.Logger) (*fetch.Client, error) {
 		Required:    cfg.Agreements.Required,
 		Logger:      log,
 	})
+}
+
+// prepareSweep reads the customers file (unless resuming, which sweeps the
+// stored run's list), then builds the client and opens the database. The
+// file is read first so a bad one changes nothing and costs no request.
+func prepareSweep(cfg config.Config, log *slog.Logger, resume bool) ([]fetch.Customer, *fetch.Client, *storage.DB, error) {
+	var customers []fetch.Customer
+	if cfg.Customers.Source == "file" && !resume {
+		var err error
+		if customers, err = jobs.ReadCustomersFile(cfg.Customers.File); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	client, err := newClient(cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return customers, client, db, nil
 }
 
 func openDB(cfg config.Config) (*storage.DB, error) {
