@@ -17,18 +17,11 @@ func (db *DB) FinishRun(runID int64, state RunState) (Run, error) {
 		return Run{}, fmt.Errorf("finish run %d: cannot finish in state %q", runID, state)
 	}
 	ctx := context.Background()
-	tx, err := db.writer.BeginTx(ctx, nil)
+	tx, run, err := db.beginRunTx(ctx, runID, StateRunning)
 	if err != nil {
 		return Run{}, fmt.Errorf("finish run %d: %w", runID, err)
 	}
 	defer tx.Rollback()
-	run, err := findRun(ctx, tx, `id = ?`, runID)
-	if err != nil {
-		return Run{}, fmt.Errorf("finish run %d: %w", runID, err)
-	}
-	if run.State != StateRunning {
-		return Run{}, fmt.Errorf("finish run %d: it is %s, not running", runID, run.State)
-	}
 	lo, hi := runResults(runID)
 	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(status = 'error'), 0) FROM results WHERE id BETWEEN ? AND ?`,
 		lo, hi).Scan(&run.Done, &run.Errors); err != nil {

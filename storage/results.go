@@ -46,18 +46,11 @@ type batchCounts struct{ customers, done, errors int }
 
 func (db *DB) saveResults(runID int64, batch []Result) error {
 	ctx := context.Background()
-	tx, err := db.writer.BeginTx(ctx, nil)
+	tx, run, err := db.beginRunTx(ctx, runID, StateRunning)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	run, err := findRun(ctx, tx, `id = ?`, runID)
-	if err != nil {
-		return err
-	}
-	if run.State != StateRunning {
-		return fmt.Errorf("it is %s, not running", run.State)
-	}
 	entries, err := db.list.lookup(ctx, tx, run, batch)
 	if err != nil {
 		return err

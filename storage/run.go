@@ -54,6 +54,24 @@ func findRun(ctx context.Context, q queryer, where string, args ...any) (Run, er
 	return r, err
 }
 
+// beginRunTx starts a write transaction and reads run runID, which must be
+// in state want; the caller rolls the transaction back or commits it.
+func (db *DB) beginRunTx(ctx context.Context, runID int64, want RunState) (*sql.Tx, Run, error) {
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, Run{}, err
+	}
+	run, err := findRun(ctx, tx, `id = ?`, runID)
+	if err == nil && run.State != want {
+		err = fmt.Errorf("it is %s, not %s", run.State, want)
+	}
+	if err != nil {
+		tx.Rollback()
+		return nil, Run{}, err
+	}
+	return tx, run, nil
+}
+
 // BeginRun starts a run in state running, owned by this process, and records
 // its customer list (in order, without repeated ids) so an interrupted run can
 // be resumed. Customer ids must be GUIDs; they are stored lower-case.
@@ -140,18 +158,11 @@ func uniqueCustomers(customers []Customer) ([]Customer, error) {
 // a non-empty correlationID replaces the run's.
 func (db *DB) ResumeRun(runID int64, correlationID string) (Run, error) {
 	ctx := context.Background()
-	tx, err := db.writer.BeginTx(ctx, nil)
+	tx, run, err := db.beginRunTx(ctx, runID, StateInterrupted)
 	if err != nil {
 		return Run{}, fmt.Errorf("resume run %d: %w", runID, err)
 	}
 	defer tx.Rollback()
-	run, err := findRun(ctx, tx, `id = ?`, runID)
-	if err != nil {
-		return Run{}, fmt.Errorf("resume run %d: %w", runID, err)
-	}
-	if run.State != StateInterrupted {
-		return Run{}, fmt.Errorf("resume run %d: it is %s, not interrupted", runID, run.State)
-	}
 	if correlationID != "" {
 		run.CorrelationID = correlationID
 	}
