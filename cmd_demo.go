@@ -25,11 +25,8 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	out := fs.String("out", "mcawatch-demo", "`dir`ectory for the demo database and reports")
 	n := fs.Int("customers", 500, "customers in the generated portfolio")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
 	}
 	if *n < 1 || *n > 1_000_000 {
 		return fmt.Errorf("demo: --customers %d: want 1 to 1000000", *n)

@@ -21,21 +21,14 @@ func (m *Main) runReport(_ context.Context, args []string) error {
 	against := fs.Int64("against", 0, "compare with run `ID` (default: the complete run before --run)")
 	since := fs.String("since", "", "with no earlier run, report acceptances dated on or after `DATE` as new")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the report folder")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("report: unexpected argument %q", fs.Arg(0))
 	}
 	sinceTime, err := parseSince(*since)
 	if err != nil {
 		return err
 	}
-	cfg, err := m.load(c)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg)
+	cfg, db, err := m.openStore(c)
 	if err != nil {
 		return err
 	}

@@ -26,11 +26,8 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	if kind == "backfill" {
 		fs.StringVar(&since, "since", "", "on a first run, report acceptances dated on or after `DATE` (YYYY-MM-DD) as new")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", kind, fs.Arg(0))
 	}
 	mode, err := parseFailOn(*failOnFlag)
 	if err != nil {
@@ -40,14 +37,7 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := m.load(c)
-	if err != nil {
-		return err
-	}
-	if err := cfg.CheckSecrets(); err != nil {
-		return err
-	}
-	log, err := newLogger(m.Stderr, cfg.Log.Level)
+	cfg, log, err := m.loadForSweep(c)
 	if err != nil {
 		return err
 	}

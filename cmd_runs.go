@@ -14,14 +14,10 @@ func (m *Main) runRuns(_ context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	var c commonFlags
 	c.register(fs, false)
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, err := m.load(c)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg)
+	_, db, err := m.openStore(c)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 
 	"github.com/mcawatch/mcawatch/config"
 	"github.com/mcawatch/mcawatch/jobs"
@@ -18,20 +19,10 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	var c commonFlags
 	c.register(fs, true)
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
-	}
-	cfg, err := m.load(c)
-	if err != nil {
-		return err
-	}
-	if err := cfg.CheckSecrets(); err != nil {
-		return err
-	}
-	log, err := newLogger(m.Stderr, cfg.Log.Level)
+	cfg, log, err := m.loadForSweep(c)
 	if err != nil {
 		return err
 	}
@@ -44,7 +35,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		Schedule: sched,
 		Logger:   log,
 		Sweep: func(ctx context.Context) error {
-			return m.scheduledSweep(ctx, cfg)
+			return m.scheduledSweep(ctx, cfg, log)
 		},
 	})
 }
@@ -52,11 +43,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 // scheduledSweep is one tick's sweep: a fresh client (so a new correlation
 // id) and a fresh database handle each time, so one bad night does not
 // poison the next.
-func (m *Main) scheduledSweep(ctx context.Context, cfg config.Config) error {
-	log, err := newLogger(m.Stderr, cfg.Log.Level)
-	if err != nil {
-		return err
-	}
+func (m *Main) scheduledSweep(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	customers, client, db, err := prepareSweep(cfg, log, false)
 	if err != nil {
 		return err

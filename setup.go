@@ -52,6 +52,42 @@ func (m *Main) load(c commonFlags) (config.Config, error) {
 	return cfg, nil
 }
 
+// parseArgs parses a command's flags and refuses stray arguments.
+func parseArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// loadForSweep loads the config for a command that talks to Partner
+// Center: its secrets must be present, and it logs as the config says.
+func (m *Main) loadForSweep(c commonFlags) (config.Config, *slog.Logger, error) {
+	cfg, err := m.load(c)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if err := cfg.CheckSecrets(); err != nil {
+		return cfg, nil, err
+	}
+	log, err := newLogger(m.Stderr, cfg.Log.Level)
+	return cfg, log, err
+}
+
+// openStore loads the config and opens its database, for the commands that
+// only read stored runs.
+func (m *Main) openStore(c commonFlags) (config.Config, *storage.DB, error) {
+	cfg, err := m.load(c)
+	if err != nil {
+		return cfg, nil, err
+	}
+	db, err := openDB(cfg)
+	return cfg, db, err
+}
+
 // newLogger writes to stderr: text on a terminal, JSON otherwise, so a
 // person reads it easily and a log collector parses it reliably.
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

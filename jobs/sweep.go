@@ -112,12 +112,12 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 	if err != nil {
 		return nil, err
 	}
-	s := out.Report.Summary
+	s, st := out.Report.Summary, client.Stats()
 	log.Info("sweep complete",
 		"customers", s.Customers, "accepted", s.Accepted, "direct_signed", s.DirectSigned,
 		"missing", s.Missing, "new", s.New, "removed", s.Removed, "errors", s.Errors,
-		"joined", s.Joined, "left", s.Left, "requests", client.Stats().Requests,
-		"throttled", client.Stats().Throttled,
+		"joined", s.Joined, "left", s.Left, "requests", st.Requests,
+		"throttled", st.Throttled,
 		"duration", opts.Now().Sub(started).Round(time.Millisecond), "report_dir", out.Folder)
 	return out, nil
 }
