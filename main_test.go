@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -242,6 +243,30 @@ func TestE2E_Demo(t *testing.T) {
 	if len(errs) == 0 || len(news) == 0 {
 		t.Fatalf("demo second report has %d errors and %d new rows, want some of each:\n%s", len(errs), len(news), stdout.String())
 	}
+	t.Run("opens in LibreOffice", func(t *testing.T) {
+		soffice, err := exec.LookPath("soffice")
+		if err != nil {
+			t.Skip("soffice not on PATH: install libreoffice-calc-nogui (.ci/run does) to check the demo workbook opens")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		out := t.TempDir()
+		output, err := exec.CommandContext(ctx, soffice, "-env:UserInstallation=file://"+t.TempDir(),
+			"--headless", "--norestore", "--convert-to", "pdf", "--outdir", out,
+			filepath.Join(folder, "report.xlsx")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("soffice --convert-to pdf: %v\n%s", err, output)
+		}
+		// soffice exits 0 even when it cannot load a file; it says so on a line.
+		for _, line := range strings.Split(string(output), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "Error") {
+				t.Fatalf("soffice reported an error:\n%s", output)
+			}
+		}
+		if fi, err := os.Stat(filepath.Join(out, "report.pdf")); err != nil || fi.Size() == 0 {
+			t.Fatalf("no PDF from the demo workbook (%v):\n%s", err, output)
+		}
+	})
 }
 
 // TestE2E_TwoRuns checks every CSV of a second run row by row against what
@@ -406,7 +431,7 @@ func TestE2E_TwoRuns(t *testing.T) {
 	compareRows(t, "re-rendered new.csv", again, wantNew)
 }
 
-// waitFor reads lines from r until one contains s.
+// waitForLine polls buf until it contains s.
 func waitForLine(t *testing.T, buf *lockedBuffer, s string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -436,6 +461,21 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// startUntil starts mcawatch in the background and returns once its
+// stderr shows line; the process is killed when the test ends.
+func (w *workspace) startUntil(line string, args ...string) *exec.Cmd {
+	w.t.Helper()
+	cmd := w.command(args...)
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	waitForLine(w.t, stderr, line, 60*time.Second)
+	return cmd
+}
+
 // withoutColumn drops column i of every row (times that differ between two
 // databases by nature, like missing_since = the run's start).
 func withoutColumn(rows [][]string, i int) [][]string {
@@ -448,18 +488,13 @@ func withoutColumn(rows [][]string, i int) [][]string {
 
 func TestE2E_KillAndResume(t *testing.T) {
 	// 600 customers at 100 ms and 8 in flight take about 8 s: the first
-	// batch is committed after 2 s (jobs.SweepOptions.FlushEvery), well before the end.
+	// batch is committed after 2 s (jobs.SweepOptions.FlushEvery), well
+	// before the end.
 	srv := newE2EServer(t, 600, 21)
 	srv.SetFaults(pctest.Faults{Latency: 100 * time.Millisecond})
 	w := newWorkspace(t, srv, "")
 
-	cmd := w.command("backfill", "--log-level", "debug")
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitForLine(t, stderr, "saved batch", 60*time.Second)
+	cmd := w.startUntil("saved batch", "backfill", "--log-level", "debug")
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -494,14 +529,7 @@ func TestE2E_SecondRunRefusedWhileLocked(t *testing.T) {
 	srv := newE2EServer(t, 200, 31)
 	srv.SetFaults(pctest.Faults{Latency: 50 * time.Millisecond})
 	w := newWorkspace(t, srv, "")
-	first := w.command("run", "--log-level", "info")
-	stderr := &lockedBuffer{}
-	first.Stderr = stderr
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = first.Process.Kill(); _ = first.Wait() }()
-	waitForLine(t, stderr, "sweep started", 60*time.Second)
+	first := w.startUntil("sweep started", "run", "--log-level", "info")
 
 	second := w.run("run")
 	if second.code != 1 || !strings.Contains(second.stderr, "run 1 is in progress since") || !strings.Contains(second.stderr, fmt.Sprintf("pid %d", first.Process.Pid)) {
