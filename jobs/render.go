@@ -14,14 +14,16 @@ const trendRuns = 30
 
 // RenderOptions say how to turn stored snapshots into reports.
 type RenderOptions struct {
-	Since time.Time // on a first run, report acceptances dated since then as new
-	Write report.WriteOptions
+	Since time.Time           // on a first run, report acceptances dated since then as new
+	Write report.WriteOptions // Write.Phase is also told of the steps "load" and "diff"
 }
 
 // Render diffs stored run runID against run againstID (0: the previous
 // complete run) and writes its reports. It needs no network: everything comes
 // from the database.
 func Render(db *storage.DB, runID, againstID int64, opts RenderOptions) (*Outcome, error) {
+	endLoad := phase(opts.Write.Phase, "load")
+	defer func() { endLoad() }()
 	cur, err := db.LoadSnapshot(runID)
 	if err != nil {
 		return nil, fmt.Errorf("load run %d: %w", runID, err)
@@ -52,11 +54,15 @@ func Render(db *storage.DB, runID, againstID int64, opts RenderOptions) (*Outcom
 			return nil, fmt.Errorf("run %d is %s, not complete: compare with a complete run", againstID, prev.Run.State)
 		}
 	}
-	r := report.Diff(prev, cur, report.DiffOptions{Since: opts.Since})
 	trend, err := db.Trend(runID, trendRuns)
 	if err != nil {
 		return nil, fmt.Errorf("trend: %w", err)
 	}
+	endLoad()
+	endLoad = func() {}
+	endDiff := phase(opts.Write.Phase, "diff")
+	r := report.Diff(prev, cur, report.DiffOptions{Since: opts.Since})
+	endDiff()
 	w := opts.Write
 	w.Trend = trend
 	folder, err := report.Write(r, w)

@@ -44,6 +44,19 @@ type SweepOptions struct {
 	Progress   Progress
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Phase, when set, is called as each step of the sweep starts — "list",
+	// "begin", "fetch" (which holds every "save" of a batch), "finish", then
+	// Render's steps — and the function it returns when the step ends.
+	// Benchmarks use it to time and measure the steps.
+	Phase func(step string) (end func())
+}
+
+// phase starts step on p, which may be nil.
+func phase(p func(string) func(), step string) (end func()) {
+	if p == nil {
+		return func() {}
+	}
+	return p(step)
 }
 
 // Outcome is what a finished sweep produced.
@@ -86,7 +99,9 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 		log.Warn("relationship request url", "err", err)
 	}
 
+	endFetch := phase(opts.Phase, "fetch")
 	sweepErr := fetchAndStore(ctx, db, client, run, pending, opts, log)
+	endFetch()
 	if sweepErr != nil {
 		state := storage.StateInterrupted
 		var storeErr *storeError
@@ -102,12 +117,15 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 		}
 		return nil, fmt.Errorf("run %d: %w", run.ID, sweepErr)
 	}
+	endFinish := phase(opts.Phase, "finish")
 	run, err = db.FinishRun(run.ID, storage.StateComplete)
+	endFinish()
 	if err != nil {
 		return nil, fmt.Errorf("finish run %d: %w", run.ID, err)
 	}
 
 	opts.Report.RelationshipURL = relURL
+	opts.Report.Phase = opts.Phase
 	out, err := Render(db, run.ID, 0, RenderOptions{Since: opts.Since, Write: opts.Report})
 	if err != nil {
 		return nil, err
@@ -153,6 +171,7 @@ func sweepDefaults(o SweepOptions) SweepOptions {
 // beginOrResume returns the run to work on and the customers still to fetch.
 func beginOrResume(ctx context.Context, db *storage.DB, client *fetch.Client, opts SweepOptions) (storage.Run, []fetch.Customer, error) {
 	if opts.Resume {
+		defer phase(opts.Phase, "begin")()
 		prev, err := db.LatestRun(storage.StateInterrupted)
 		if errors.Is(err, storage.ErrNotFound) {
 			return storage.Run{}, nil, ErrNothingToResume
@@ -173,11 +192,14 @@ func beginOrResume(ctx context.Context, db *storage.DB, client *fetch.Client, op
 	customers := opts.Customers
 	if customers == nil {
 		var err error
+		end := phase(opts.Phase, "list")
 		customers, err = client.ListCustomers(ctx)
+		end()
 		if err != nil {
 			return storage.Run{}, nil, fmt.Errorf("list customers: %w", err)
 		}
 	}
+	defer phase(opts.Phase, "begin")()
 	run, err := db.BeginRun(storage.RunSpec{
 		Kind:          opts.Kind,
 		CorrelationID: client.CorrelationID(),
@@ -211,7 +233,10 @@ func fetchAndStore(ctx context.Context, db *storage.DB, client *fetch.Client, ru
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := db.SaveResults(run.ID, batch); err != nil {
+		end := phase(opts.Phase, "save")
+		err := db.SaveResults(run.ID, batch)
+		end()
+		if err != nil {
 			return &storeError{err}
 		}
 		log.Debug("saved batch", "results", len(batch))

@@ -255,3 +255,30 @@ func TestServe_StopMidSweepThenResume(t *testing.T) {
 		t.Fatalf("resumed run %+v, want complete with 100 customers", out.Run)
 	}
 }
+
+// TestSweep_Phases: the Phase hook is told of every step in order, each
+// step ends before the next begins, and each batch's save falls inside the
+// fetch step.
+func TestSweep_Phases(t *testing.T) {
+	srv := newServer(t, 120, pctest.Faults{})
+	dir := t.TempDir()
+	db := mustOpenDB(t, filepath.Join(dir, "m.db"))
+	var events []string
+	opts := SweepOptions{
+		Kind:      "run",
+		BatchSize: 50,
+		Report:    report.WriteOptions{Dir: filepath.Join(dir, "reports")},
+		Phase: func(step string) func() {
+			events = append(events, "+"+step)
+			return func() { events = append(events, "-"+step) }
+		},
+	}
+	if _, err := Sweep(context.Background(), db, newClient(t, srv, 4), opts); err != nil {
+		t.Fatal(err)
+	}
+	want := "+list -list +begin -begin +fetch +save -save +save -save +save -save -fetch +finish -finish " +
+		"+load -load +diff -diff +xlsx -xlsx +csv -csv"
+	if got := strings.Join(events, " "); got != want {
+		t.Errorf("phases:\n got %s\nwant %s", got, want)
+	}
+}

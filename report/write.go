@@ -20,6 +20,18 @@ type WriteOptions struct {
 	RelationshipURL string               // partner's invitation link, may be empty
 	Trend           []storage.TrendPoint // last ≤ 30 complete runs, oldest first
 	Now             func() time.Time     // document "created" property; time.Now if nil
+	// Phase, when set, is called as each format starts ("xlsx", "csv"); the
+	// function it returns is called when that format is written. Benchmarks
+	// use it to time and measure the steps.
+	Phase func(step string) (end func())
+}
+
+// phase starts step on p, which may be nil.
+func phase(p func(string) func(), step string) (end func()) {
+	if p == nil {
+		return func() {}
+	}
+	return p(step)
 }
 
 // The formats Write knows.
@@ -64,15 +76,23 @@ func Write(r *Report, opts WriteOptions) (folder string, err error) {
 		return "", fmt.Errorf("chmod temporary folder: %w", err)
 	}
 	if slices.Contains(formats, FormatXLSX) {
-		if err := writeXLSX(tmp, r, opts); err != nil {
+		end := phase(opts.Phase, FormatXLSX)
+		err := writeXLSX(tmp, r, opts)
+		end()
+		if err != nil {
 			return "", err
 		}
 	}
 	if slices.Contains(formats, FormatCSV) {
+		end := phase(opts.Phase, FormatCSV)
 		for _, t := range tables(r) {
-			if err := writeCSV(tmp, t); err != nil {
-				return "", err
+			if err = writeCSV(tmp, t); err != nil {
+				break
 			}
+		}
+		end()
+		if err != nil {
+			return "", err
 		}
 	}
 	if err := syncDir(tmp); err != nil {
