@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/mcawatch/mcawatch/report"
 	"github.com/mcawatch/mcawatch/storage"
 )
@@ -24,14 +26,13 @@ type RenderOptions struct {
 func Render(db *storage.DB, runID, againstID int64, opts RenderOptions) (*Outcome, error) {
 	endLoad := phase(opts.Write.Phase, "load")
 	defer func() { endLoad() }()
-	cur, err := db.LoadSnapshot(runID)
+	run, err := db.Run(runID)
 	if err != nil {
 		return nil, fmt.Errorf("load run %d: %w", runID, err)
 	}
-	if cur.Run.State != storage.StateComplete {
-		return nil, fmt.Errorf("run %d is %s, not complete: only complete runs have reports", runID, cur.Run.State)
+	if run.State != storage.StateComplete {
+		return nil, fmt.Errorf("run %d is %s, not complete: only complete runs have reports", runID, run.State)
 	}
-	var prev *storage.Snapshot
 	if againstID == 0 {
 		p, err := db.PreviousComplete(runID)
 		switch {
@@ -46,13 +47,34 @@ func Render(db *storage.DB, runID, againstID int64, opts RenderOptions) (*Outcom
 		if againstID >= runID {
 			return nil, fmt.Errorf("run %d can only be compared with an earlier run, not %d", runID, againstID)
 		}
-		prev, err = db.LoadSnapshot(againstID)
+		against, err := db.Run(againstID)
 		if err != nil {
 			return nil, fmt.Errorf("load run %d: %w", againstID, err)
 		}
-		if prev.Run.State != storage.StateComplete {
-			return nil, fmt.Errorf("run %d is %s, not complete: compare with a complete run", againstID, prev.Run.State)
+		if against.State != storage.StateComplete {
+			return nil, fmt.Errorf("run %d is %s, not complete: compare with a complete run", againstID, against.State)
 		}
+	}
+	// The two snapshots are loaded side by side, on two of the reader
+	// pool's connections: loading is most of a report's time.
+	var cur, prev *storage.Snapshot
+	var g errgroup.Group
+	g.Go(func() (err error) {
+		if cur, err = db.LoadSnapshot(runID); err != nil {
+			return fmt.Errorf("load run %d: %w", runID, err)
+		}
+		return nil
+	})
+	if againstID != 0 {
+		g.Go(func() (err error) {
+			if prev, err = db.LoadSnapshot(againstID); err != nil {
+				return fmt.Errorf("load run %d: %w", againstID, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	trend, err := db.Trend(runID, trendRuns)
 	if err != nil {
