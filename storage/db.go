@@ -32,7 +32,8 @@ type DB struct {
 	now    func() time.Time
 	pid    int
 	host   string
-	list   listCache // the customer list of the run being saved
+	list   listCache        // the customer list of the run being saved
+	stmts  *writeStatements // the writer's prepared statements
 }
 
 // Open opens the mcawatch database at path, creating it (mode 0600) when it
@@ -44,7 +45,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{path: abs, now: opts.Now, pid: opts.PID, host: opts.Host}
+	db := &DB{path: abs, now: opts.Now, pid: opts.PID, host: opts.Host, stmts: newWriteStatements()}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -164,6 +165,7 @@ func dsn(path string, params ...string) string {
 // Close closes the database. It is safe to call on a DB that failed to open.
 func (db *DB) Close() error {
 	var errs []error
+	db.stmts.close()
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}

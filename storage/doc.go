@@ -15,8 +15,10 @@
 //
 // A run's results and acceptance records are keyed by the customer's position
 // in the run's list (see migration/0001_init.sql), which limits a database to
-// 2^21 runs and a customer to 1024 records a run. When a customer was first
-// and last seen is read from the view customers_seen.
+// 2^21 runs and a customer to 1024 records a run. A customer's entries in
+// other runs are found run by run through run_customer_keys (see
+// migration/0002_run_customer_keys.sql); when it was first and last seen is
+// read from the view customers_seen.
 //
 // Storage must never import config, jobs, fetch or report, never change a
 // file that is not an mcawatch database, and never write a partial batch.

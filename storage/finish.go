@@ -65,9 +65,10 @@ func markMissing(ctx context.Context, tx *sql.Tx, run Run) error {
 	// prevSince is the customer's missing_since in run ?1, found through its
 	// ckey and its position there.
 	const prevSince = `(SELECT p.missing_since FROM run_customers cur
-		JOIN run_customers prc INDEXED BY run_customers_customer ON prc.ckey = cur.ckey AND prc.run_id = ?1 AND prc.customer_id = cur.customer_id
-		JOIN results p ON p.id = prc.run_id * 4294967296 + prc.position
-		WHERE cur.run_id = results.run_id AND cur.position = results.position)`
+		CROSS JOIN run_customer_keys pk ON pk.run_id = ?1 AND pk.ckey = cur.ckey
+		CROSS JOIN run_customers prc ON prc.run_id = pk.run_id AND prc.position = pk.position
+		CROSS JOIN results p ON p.id = pk.run_id * 4294967296 + pk.position
+		WHERE cur.run_id = results.run_id AND cur.position = results.position AND prc.customer_id = cur.customer_id)`
 	_, err = tx.ExecContext(ctx, `UPDATE results SET missing_since = CASE
 		WHEN status = 'error' THEN `+prevSince+`
 		WHEN direct_signed = 1 OR EXISTS (SELECT 1 FROM acceptances a

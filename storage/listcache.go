@@ -34,54 +34,83 @@ func (c *listCache) drop() {
 	c.entries = nil
 }
 
-// lookup finds the batch's customers in the run's list and notes which
-// already have a stored result, reloading the list when the cache does not
-// match the run.
-func (c *listCache) lookup(ctx context.Context, tx *sql.Tx, run Run, batch []Result) (map[string]listed, error) {
+// lookup finds the batch's customers in the run's list: entries[i] is the
+// entry of batch[i], with the status of its stored result, if found[i]. It
+// reloads the list when the cache does not match the run.
+func (c *listCache) lookup(ctx context.Context, tx *sql.Tx, run Run, batch []Result) (entries []listed, found []bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || c.runID != run.ID || c.customers != run.Customers {
 		entries, err := loadList(ctx, tx, run.ID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c.runID, c.customers, c.entries = run.ID, run.Customers, entries
 	}
-	found := make(map[string]listed, len(batch))
-	var keys []int64
-	byPosition := make(map[int64]string, len(batch))
-	for _, r := range batch {
-		if e, ok := c.entries[r.Customer.ID]; ok {
-			found[r.Customer.ID] = e
-			keys = append(keys, resultKey(run.ID, e.position))
-			byPosition[e.position] = r.Customer.ID
+	entries = make([]listed, len(batch))
+	found = make([]bool, len(batch))
+	byPosition := make(map[int64]int, len(batch))
+	lo, hi := int64(-1), int64(-1)
+	for i, r := range batch {
+		e, ok := c.entries[r.Customer.ID]
+		if !ok {
+			continue
 		}
+		entries[i], found[i] = e, true
+		byPosition[e.position] = i
+		if lo < 0 || e.position < lo {
+			lo = e.position
+		}
+		hi = max(hi, e.position)
 	}
-	if len(keys) == 0 {
-		return found, nil
+	if len(byPosition) == 0 {
+		return entries, found, nil
 	}
-	keysJSON, err := json.Marshal(keys)
+	rows, err := storedResults(ctx, tx, run.ID, lo, hi, byPosition)
 	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT position, status FROM results
-		WHERE id IN (SELECT value FROM json_each(?))`, string(keysJSON))
-	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var pos int64
 		var status string
 		if err := rows.Scan(&pos, &status); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		id := byPosition[pos]
-		e := found[id]
-		e.old = sql.NullString{String: status, Valid: true}
-		found[id] = e
+		i, ok := byPosition[pos]
+		if !ok {
+			continue // another customer's result within the range
+		}
+		entries[i].old = sql.NullString{String: status, Valid: true}
 	}
-	return found, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return entries, found, nil
+}
+
+// storedResults reads the position and status of the stored results among
+// the given positions of a run, from lo to hi. A sweep saves its customers
+// roughly in list order, so a batch's positions are usually close together:
+// then one search and a short scan of the range finds them, where looking
+// each up costs a search per customer. A batch spread over the list (a
+// resumed run's leftovers) is looked up position by position. The rows may
+// include positions not asked for.
+func storedResults(ctx context.Context, tx *sql.Tx, runID, lo, hi int64, positions map[int64]int) (*sql.Rows, error) {
+	if hi-lo < 4*int64(len(positions)) {
+		return tx.QueryContext(ctx, `SELECT position, status FROM results WHERE id BETWEEN ? AND ?`,
+			resultKey(runID, lo), resultKey(runID, hi))
+	}
+	keys := make([]int64, 0, len(positions))
+	for pos := range positions {
+		keys = append(keys, resultKey(runID, pos))
+	}
+	keysJSON, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	return tx.QueryContext(ctx, `SELECT position, status FROM results
+		WHERE id IN (SELECT value FROM json_each(?))`, string(keysJSON))
 }
 
 // update records a customer added to the cached run's list or renamed in it.

@@ -46,28 +46,31 @@ type batchCounts struct{ customers, done, errors int }
 
 func (db *DB) saveResults(runID int64, batch []Result) error {
 	ctx := context.Background()
+	st, err := db.statements(ctx)
+	if err != nil {
+		return err
+	}
 	tx, run, err := db.beginRunTx(ctx, runID, StateRunning)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	entries, err := db.list.lookup(ctx, tx, run, batch)
+	entries, found, err := db.list.lookup(ctx, tx, run, batch)
 	if err != nil {
 		return err
 	}
 	var counts batchCounts
-	for _, r := range batch {
-		e, ok := entries[r.Customer.ID]
+	for i, r := range batch {
+		e := &entries[i]
 		before := e.customer
-		if err := prepareEntry(ctx, tx, run, r.Customer, &e, ok, &counts); err != nil {
+		if err := prepareEntry(ctx, tx, run, r.Customer, e, found[i], &counts); err != nil {
 			return fmt.Errorf("customer %q: %w", r.Customer.ID, err)
 		}
-		if !ok || e.customer != before {
-			db.list.update(run.ID, e, !ok)
+		if !found[i] || e.customer != before {
+			db.list.update(run.ID, *e, !found[i])
 		}
-		entries[r.Customer.ID] = e
 	}
-	if err := insertResults(ctx, tx, runID, batch, entries, &counts); err != nil {
+	if err := insertResults(ctx, tx, st, runID, batch, entries, &counts); err != nil {
 		return err
 	}
 	// The counts are kept current so progress and `mcawatch runs` are right
@@ -93,6 +96,10 @@ func prepareEntry(ctx context.Context, tx *sql.Tx, run Run, c Customer, e *liste
 		if err := tx.QueryRowContext(ctx, `INSERT INTO run_customers (run_id, position, ckey, customer_id, company_name, domain, relationship)
 			VALUES (?1, (SELECT coalesce(max(position), -1) + 1 FROM run_customers WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6)
 			RETURNING position`, run.ID, customerKey(c.ID), c.ID, c.CompanyName, c.Domain, c.Relationship).Scan(&e.position); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_customer_keys (run_id, ckey, position) VALUES (?, ?, ?)`,
+			run.ID, customerKey(c.ID), e.position); err != nil {
 			return err
 		}
 		e.customer = c
@@ -122,36 +129,48 @@ func prepareEntry(ctx context.Context, tx *sql.Tx, run Run, c Customer, e *liste
 	return nil
 }
 
-// insertResults inserts the batch's results and acceptance records.
-func insertResults(ctx context.Context, tx *sql.Tx, runID int64, batch []Result, entries map[string]listed, counts *batchCounts) error {
-	results := newBulkInsert(tx, "results", "id", "run_id", "position", "customer_id", "status", "http_status",
-		"error_code", "message", "attempts", "direct_signed")
-	defer results.close()
-	accs := newBulkInsert(tx, "acceptances", "id", "type", "date_agreed", "template_id",
-		"contact_name", "contact_email", "contact_phone", "agreement_link", "user_id")
-	defer accs.close()
-	for _, r := range batch {
-		pos := entries[r.Customer.ID].position
-		key := resultKey(runID, pos)
-		if err := results.add(ctx, key, runID, pos, r.Customer.ID, r.Status, r.HTTPStatus, r.ErrorCode, r.Message,
-			r.Attempts, r.DirectSigned); err != nil {
+// insertResults inserts the batch's results, whose list entries are
+// entries[i], and their acceptance records. Values are passed as int64 and
+// string: database/sql converts any other type (int, ResultStatus) by
+// reflection, value by value.
+func insertResults(ctx context.Context, tx *sql.Tx, st *writeStatements, runID int64, batch []Result,
+	entries []listed, counts *batchCounts) error {
+	oks := newBulkInsert(ctx, tx, &st.okResults)
+	errs := newBulkInsert(ctx, tx, &st.errorResults)
+	accs := newBulkInsert(ctx, tx, &st.acceptances)
+	for i, r := range batch {
+		key := resultKey(runID, entries[i].position)
+		// Rows of the other kind are flushed first so that the results
+		// are inserted in key order, each appended to the table.
+		var err error
+		if r.Status == StatusOK {
+			if err = errs.flush(); err == nil {
+				err = oks.add(key, r.Customer.ID, int64(r.Attempts), int64(r.DirectSigned))
+			}
+		} else {
+			if err = oks.flush(); err == nil {
+				err = errs.add(key, r.Customer.ID, int64(r.HTTPStatus), r.ErrorCode, r.Message, int64(r.Attempts),
+					int64(r.DirectSigned))
+			}
+			counts.errors++
+		}
+		if err != nil {
 			return fmt.Errorf("insert results: %w", err)
 		}
 		counts.done++
-		if r.Status == StatusError {
-			counts.errors++
-		}
-		for i, a := range r.Acceptances {
-			if err := accs.add(ctx, acceptanceKey(key, i), a.Type, a.DateAgreed.Unix(), a.TemplateID,
+		for j, a := range r.Acceptances {
+			if err := accs.add(acceptanceKey(key, j), a.Type, a.DateAgreed.Unix(), a.TemplateID,
 				a.ContactName, a.ContactEmail, a.ContactPhone, a.AgreementLink, a.UserID); err != nil {
 				return fmt.Errorf("insert acceptances: %w", err)
 			}
 		}
 	}
-	if err := results.flush(ctx); err != nil {
-		return fmt.Errorf("insert results: %w", err)
+	for _, b := range []*bulkInsert{oks, errs} {
+		if err := b.flush(); err != nil {
+			return fmt.Errorf("insert results: %w", err)
+		}
 	}
-	if err := accs.flush(ctx); err != nil {
+	if err := accs.flush(); err != nil {
 		return fmt.Errorf("insert acceptances: %w", err)
 	}
 	return nil

@@ -76,7 +76,7 @@ func (db *DB) beginRunTx(ctx context.Context, runID int64, want RunState) (*sql.
 // its customer list (in order, without repeated ids) so an interrupted run can
 // be resumed. Customer ids must be GUIDs; they are stored lower-case.
 func (db *DB) BeginRun(spec RunSpec, customers []Customer) (Run, error) {
-	customers, err := uniqueCustomers(customers)
+	customers, entries, err := uniqueCustomers(customers)
 	if err != nil {
 		return Run{}, fmt.Errorf("begin run: %w", err)
 	}
@@ -89,6 +89,10 @@ func (db *DB) BeginRun(spec RunSpec, customers []Customer) (Run, error) {
 		return Run{}, fmt.Errorf("begin run: %w", err)
 	}
 	ctx := context.Background()
+	st, err := db.statements(ctx)
+	if err != nil {
+		return Run{}, fmt.Errorf("begin run: %w", err)
+	}
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return Run{}, fmt.Errorf("begin run: %w", err)
@@ -108,15 +112,19 @@ func (db *DB) BeginRun(spec RunSpec, customers []Customer) (Run, error) {
 	if run.ID >= maxRuns {
 		return Run{}, fmt.Errorf("begin run: the database holds %d runs, its limit", maxRuns-1)
 	}
-	list := newBulkInsert(tx, "run_customers", "run_id", "position", "ckey", "customer_id", "company_name", "domain", "relationship")
-	defer list.close()
+	list := newBulkInsert(ctx, tx, &st.runCustomers)
+	keys := make([]runKey, len(customers))
 	for i, c := range customers {
-		if err := list.add(ctx, run.ID, i, customerKey(c.ID), c.ID, c.CompanyName, c.Domain, c.Relationship); err != nil {
+		keys[i] = runKey{ckey: customerKey(c.ID), position: int64(i)}
+		if err := list.add(run.ID, int64(i), keys[i].ckey, c.ID, c.CompanyName, c.Domain, c.Relationship); err != nil {
 			return Run{}, fmt.Errorf("begin run: %w", err)
 		}
 	}
-	if err := list.flush(ctx); err != nil {
+	if err := list.flush(); err != nil {
 		return Run{}, fmt.Errorf("begin run: %w", err)
+	}
+	if err := insertRunKeys(ctx, tx, &st.runKeys, run.ID, keys); err != nil {
+		return Run{}, fmt.Errorf("begin run: customer keys: %w", err)
 	}
 	// The customers are recorded here, once per run in one statement,
 	// rather than one by one as results arrive.
@@ -126,32 +134,29 @@ func (db *DB) BeginRun(spec RunSpec, customers []Customer) (Run, error) {
 	if err := tx.Commit(); err != nil {
 		return Run{}, fmt.Errorf("begin run: %w", err)
 	}
-	entries := make(map[string]listed, len(customers))
-	for i, c := range customers {
-		entries[c.ID] = listed{position: int64(i), customer: c}
-	}
 	db.list.set(run.ID, entries)
 	return run, nil
 }
 
 // uniqueCustomers checks and normalises the ids of a run's customer list and
-// drops repeated ids, keeping the first.
-func uniqueCustomers(customers []Customer) ([]Customer, error) {
-	seen := make(map[string]bool, len(customers))
-	list := make([]Customer, 0, len(customers))
+// drops repeated ids, keeping the first. entries is the list by id, for the
+// list cache.
+func uniqueCustomers(customers []Customer) (list []Customer, entries map[string]listed, err error) {
+	entries = make(map[string]listed, len(customers))
+	list = make([]Customer, 0, len(customers))
 	for _, c := range customers {
 		id, err := normalizeID(c.ID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if seen[id] {
+		if _, ok := entries[id]; ok {
 			continue
 		}
-		seen[id] = true
 		c.ID = id
+		entries[id] = listed{position: int64(len(list)), customer: c}
 		list = append(list, c)
 	}
-	return list, nil
+	return list, entries, nil
 }
 
 // ResumeRun makes an interrupted run running again, owned by this process;

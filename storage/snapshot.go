@@ -121,21 +121,20 @@ func loadAcceptances(ctx context.Context, tx *sql.Tx, states []CustomerState, po
 }
 
 // lastGoodQuery finds, for each error result of run ?1, the customer's
-// newest ok result in an earlier complete run. lg is materialized so its
-// correlated search runs once per error, not once per row of a join.
-const lastGoodQuery = `WITH lg (ckey, customer_id, run_id) AS MATERIALIZED (
-		SELECT e.ckey, e.customer_id, (SELECT rc.run_id FROM run_customers rc INDEXED BY run_customers_customer
-			JOIN runs gr ON gr.id = rc.run_id
-			JOIN results g ON g.id = rc.run_id * 4294967296 + rc.position
-			WHERE rc.ckey = e.ckey AND rc.customer_id = e.customer_id AND rc.run_id < ?1
-				AND gr.state = 'complete' AND g.status = 'ok'
-			ORDER BY rc.run_id DESC LIMIT 1)
+// newest ok result in an earlier complete run, looking the customer up in
+// those runs from the newest back. lg is materialized so its correlated
+// search runs once per error, not once per row of a join.
+const lastGoodQuery = `WITH lg (customer_id, good) AS MATERIALIZED (
+		SELECT e.customer_id, (SELECT g.id FROM runs gr
+			CROSS JOIN run_customer_keys k ON k.run_id = gr.id AND k.ckey = e.ckey
+			CROSS JOIN run_customers rc ON rc.run_id = k.run_id AND rc.position = k.position
+			CROSS JOIN results g ON g.id = k.run_id * 4294967296 + k.position
+			WHERE gr.state = 'complete' AND gr.id < ?1 AND rc.customer_id = e.customer_id AND g.status = 'ok'
+			ORDER BY gr.id DESC LIMIT 1)
 		FROM results r JOIN run_customers e ON e.run_id = r.run_id AND e.position = r.position
 		WHERE r.id BETWEEN ?2 AND ?3 AND r.status = 'error')
 	SELECT lg.customer_id, g.id, g.attempts, g.direct_signed FROM lg
-	CROSS JOIN run_customers rc INDEXED BY run_customers_customer
-		ON rc.ckey = lg.ckey AND rc.run_id = lg.run_id AND rc.customer_id = lg.customer_id
-	CROSS JOIN results g ON g.id = rc.run_id * 4294967296 + rc.position`
+	CROSS JOIN results g ON g.id = lg.good`
 
 // goodRef is where a last good result is stored.
 type goodRef struct {
