@@ -174,7 +174,7 @@ func (s *refreshSource) refresh(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("token refresh: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := readLimited(resp.Body, 1<<20)
+	body, err := readLimited(resp.Body, resp.ContentLength, 1<<20)
 	if err != nil {
 		return "", fmt.Errorf("token refresh: read answer (status %d): %w", resp.StatusCode, err)
 	}

@@ -172,3 +172,23 @@ func BenchmarkRawFanOut(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseAgreements decodes the MCA answers of the fake Partner
+// Center (mostly one record; none, or two or three re-attestations, for
+// some customers), as a sweep does once per customer.
+func BenchmarkParseAgreements(b *testing.B) {
+	srv := pctest.New(pctest.Options{Customers: 100})
+	defer srv.Close()
+	var bodies [][]byte
+	for _, cu := range srv.Customers() {
+		bodies = append(bodies, fetchBody(b, srv, "/v1/customers/"+cu.ID+"/agreements?agreementType="+TypeMCA))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := parseAgreements(http.StatusOK, bodies[i%len(bodies)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -81,6 +81,8 @@ type Client struct {
 	jitter func(d time.Duration) time.Duration
 
 	requests, throttled, retries atomic.Int64
+	// bearer caches the Authorization value of the current token.
+	bearer atomic.Pointer[bearer]
 }
 
 // New checks opts and returns a Client.

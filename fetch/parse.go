@@ -93,27 +93,36 @@ func parseCustomers(status int, body []byte) ([]Customer, *nextLink, error) {
 
 // agreementsBody is the answer of GET /v1/customers/{id}/agreements.
 type agreementsBody struct {
-	TotalCount int `json:"totalCount"`
-	Items      []struct {
-		PrimaryContact struct {
-			FirstName   string `json:"firstName"`
-			LastName    string `json:"lastName"`
-			Email       string `json:"email"`
-			PhoneNumber string `json:"phoneNumber"`
-		} `json:"primaryContact"`
-		TemplateID    string  `json:"templateId"`
-		DateAgreed    string  `json:"dateAgreed"`
-		Type          string  `json:"type"`
-		AgreementLink string  `json:"agreementLink"`
-		UserID        *string `json:"userId"`
-	} `json:"items"`
+	TotalCount int             `json:"totalCount"`
+	Items      []agreementItem `json:"items"`
+}
+
+// agreementItem is one record of an agreements answer.
+type agreementItem struct {
+	PrimaryContact agreementContact `json:"primaryContact"`
+	TemplateID     string           `json:"templateId"`
+	DateAgreed     string           `json:"dateAgreed"`
+	Type           string           `json:"type"`
+	AgreementLink  string           `json:"agreementLink"`
+	UserID         *string          `json:"userId"`
+}
+
+// agreementContact is an agreement record's primaryContact.
+type agreementContact struct {
+	FirstName   string `json:"firstName"`
+	LastName    string `json:"lastName"`
+	Email       string `json:"email"`
+	PhoneNumber string `json:"phoneNumber"`
 }
 
 // parseAgreements parses an agreements answer, all types, in body order.
 func parseAgreements(status int, body []byte) ([]Agreement, error) {
-	var a agreementsBody
-	if err := decodeJSON(status, body, &a); err != nil {
-		return nil, err
+	a, ok := decodeAgreementsFast(bytes.TrimPrefix(body, utf8BOM))
+	if !ok {
+		a = agreementsBody{}
+		if err := decodeJSON(status, body, &a); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Agreement, 0, len(a.Items))
 	for i, it := range a.Items {
@@ -147,12 +156,24 @@ var zoneless = []string{"2006-01-02T15:04:05.999999999", "2006-01-02"}
 // parseDateAgreed accepts RFC 3339 with or without a fraction, and the
 // zone-less "2019-08-26T00:00:00" form (UTC). The result is in UTC.
 func parseDateAgreed(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
+	// No string matches both RFC 3339 and a zone-less layout, so the order
+	// of the attempts only matters for speed: about half the answers carry
+	// no zone, and a failed attempt costs an error value. A zone shows as
+	// Z or an offset after the date.
+	zoned := len(s) <= len("2006-01-02") || strings.ContainsAny(s[len("2006-01-02"):], "Zz+-")
+	if zoned {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t.UTC(), nil
+		}
 	}
 	for _, layout := range zoneless {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
 			return t, nil
+		}
+	}
+	if !zoned {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t.UTC(), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("dateAgreed %q is not a date", clip(s, 40))

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -60,6 +61,9 @@ const (
 
 // adaptiveRate is the shared request-rate controller.
 type adaptiveRate struct {
+	// unlimited mirrors limit == +Inf, so that wait can skip the limiter
+	// and the growth check without taking mu.
+	unlimited  atomic.Bool
 	mu         sync.Mutex
 	lim        *rate.Limiter
 	now        func() time.Time
@@ -85,6 +89,7 @@ func newAdaptiveRate(initial float64, now func() time.Time, log *slog.Logger) *a
 		a.limit = initial
 	}
 	a.lim = rate.NewLimiter(rate.Limit(a.limit), burstFor(a.limit))
+	a.unlimited.Store(math.IsInf(a.limit, 1))
 	return a
 }
 
@@ -100,6 +105,17 @@ func burstFor(limit float64) int {
 
 // wait blocks until the shared limiter admits one request or ctx ends.
 func (a *adaptiveRate) wait(ctx context.Context) error {
+	if a.unlimited.Load() {
+		// An unlimited limit neither grows nor makes anyone wait: only
+		// count the request, since the first cut measures from the window.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		a.mu.Lock()
+		a.win.add(a.now(), func(s *slot) { s.sent++ })
+		a.mu.Unlock()
+		return nil
+	}
 	a.mu.Lock()
 	a.grow(a.now())
 	a.mu.Unlock()
@@ -238,6 +254,7 @@ func (a *adaptiveRate) grow(now time.Time) {
 
 func (a *adaptiveRate) set(now time.Time, limit float64) {
 	a.limit = limit
+	a.unlimited.Store(math.IsInf(limit, 1))
 	a.lim.SetLimitAt(now, rate.Limit(limit))
 	a.lim.SetBurstAt(now, burstFor(limit))
 }

@@ -103,15 +103,7 @@ func (c *Client) attempt(ctx context.Context, cl call, requestID string) outcome
 	if err != nil {
 		return outcome{err: fmt.Errorf("build request: %w", err)}
 	}
-	for k, vs := range cl.header {
-		req.Header[k] = vs
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("MS-RequestId", requestID)
-	req.Header.Set("MS-CorrelationId", c.correlation)
-	req.Header.Set("X-Locale", c.locale)
-	req.Header.Set("MS-PartnerCenter-Application", c.app)
+	req.Header = c.header(tok, requestID, cl.header)
 
 	c.requests.Add(1)
 	if cl.attempts != nil {
@@ -126,7 +118,7 @@ func (c *Client) attempt(ctx context.Context, cl call, requestID string) outcome
 		}
 		return outcome{err: classifyTransport(err), retryable: true, token: tok}
 	}
-	body, rerr := readLimited(resp.Body, c.maxBody)
+	body, rerr := readLimited(resp.Body, resp.ContentLength, c.maxBody)
 	resp.Body.Close()
 	isThrottled := resp.StatusCode == http.StatusTooManyRequests
 	switch {
@@ -171,11 +163,82 @@ func (c *Client) attempt(ctx context.Context, cl call, requestID string) outcome
 	return o
 }
 
+// The names of the headers every request carries, in the canonical form
+// http.Header.Set would store them under (the bytes on the wire are the
+// same). Filling the map with them directly skips the canonicalisation,
+// which allocates a new string per call for names net/http does not know.
+const (
+	headerAuthorization = "Authorization"
+	headerAccept        = "Accept"
+	headerRequestID     = "Ms-Requestid"
+	headerCorrelationID = "Ms-Correlationid"
+	headerLocale        = "X-Locale"
+	headerApplication   = "Ms-Partnercenter-Application"
+)
+
+// header returns the headers of one request: extra (continuation tokens)
+// and the ones every request carries, which win over extra.
+func (c *Client) header(tok, requestID string, extra http.Header) http.Header {
+	// One backing array for the six values instead of a slice each; every
+	// value keeps its own capacity-1 slice, so an append by a wrapping
+	// RoundTripper cannot reach its neighbour.
+	vals := [...]string{c.authorization(tok), "application/json", requestID, c.correlation, c.locale, c.app}
+	h := make(http.Header, len(vals)+len(extra))
+	for k, vs := range extra {
+		h[k] = vs
+	}
+	h[headerAuthorization] = vals[0:1:1]
+	h[headerAccept] = vals[1:2:2]
+	h[headerRequestID] = vals[2:3:3]
+	h[headerCorrelationID] = vals[3:4:4]
+	h[headerLocale] = vals[4:5:5]
+	h[headerApplication] = vals[5:6:6]
+	return h
+}
+
+// bearer is an access token and its Authorization header value.
+type bearer struct{ token, value string }
+
+// authorization returns "Bearer "+tok, built once per token rather than
+// once per request.
+func (c *Client) authorization(tok string) string {
+	if b := c.bearer.Load(); b != nil && b.token == tok {
+		return b.value
+	}
+	b := &bearer{token: tok, value: "Bearer " + tok}
+	c.bearer.Store(b)
+	return b.value
+}
+
+// presizeMax bounds the buffer readLimited allocates on the strength of a
+// Content-Length alone, before any byte arrived.
+const presizeMax = 64 << 10
+
 // readLimited reads at most limit bytes; a longer body is errBodyTooLarge.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return body, err
+// size is the announced length (-1 when unknown): a body of up to
+// presizeMax bytes is read into one allocation of the right size instead of
+// a growing buffer.
+func readLimited(r io.Reader, size, limit int64) ([]byte, error) {
+	capacity := int64(512)
+	if size >= 0 && size <= min(limit, presizeMax) {
+		// One byte more, for the read that finds the end of the body.
+		capacity = size + 1
+	}
+	lr := io.LimitedReader{R: r, N: limit + 1}
+	body := make([]byte, 0, capacity)
+	for {
+		n, err := lr.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return body, err
+		}
+		if len(body) == cap(body) {
+			// Let append pick the growth, as io.ReadAll does.
+			body = append(body, 0)[:len(body)]
+		}
 	}
 	if int64(len(body)) > limit {
 		return body[:limit], errBodyTooLarge

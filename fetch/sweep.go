@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -25,65 +27,73 @@ func (c *Client) Sweep(ctx context.Context, customers []Customer, fn func(Result
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	// One consumer goroutine serialises fn. The channel is unbuffered: a
-	// slow fn holds the workers back instead of piling results up.
-	results := make(chan Result)
-	fnErr := make(chan error, 1)
-	go func() {
-		var err error
-		for r := range results {
-			if err != nil {
-				continue
-			}
-			if err = fn(r); err != nil {
-				cancel(err)
-			}
+	// Concurrency workers, started through an errgroup limited to
+	// Concurrency, each take the next customer as soon as they finish one,
+	// so Concurrency customers stay in flight without a goroutine (and its
+	// stack growth) per customer or a hand-off through a dispatcher. A
+	// worker returns an error only for an auth failure no customer can get
+	// past; a customer's own failure travels on its Result.
+	//
+	// fn runs on the worker that finished the customer, under deliverMu: one
+	// call at a time, no hand-off to a consumer goroutine on the way. A slow
+	// fn holds the workers back (they queue on deliverMu) instead of letting
+	// results pile up.
+	var (
+		next      atomic.Int64 // index of the next customer to start
+		deliverMu sync.Mutex   // serialises fn; guards fnErr
+		fnErr     error
+	)
+	deliver := func(r Result) {
+		deliverMu.Lock()
+		defer deliverMu.Unlock()
+		if fnErr != nil || ctx.Err() != nil {
+			return
 		}
-		fnErr <- err
-	}()
-
-	// errgroup.WithContext would cancel the sweep on any worker error; only
-	// fatal auth errors are returned from a worker, a customer's own failure
-	// travels on its Result.
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.concurrency)
-	done := 0
-	for _, cu := range customers {
-		// Go blocks while Concurrency workers run, even after cancellation:
-		// check before each customer.
-		if gctx.Err() != nil {
-			break
+		if err := fn(r); err != nil {
+			fnErr = err
+			cancel(err)
 		}
-		g.Go(func() error {
-			r := c.sweepOne(gctx, cu)
-			if isFatal(r.Err) {
-				return r.Err
-			}
-			if gctx.Err() != nil {
-				return nil
-			}
-			select {
-			case results <- r:
-				return nil
-			case <-gctx.Done():
-				return nil
-			}
-		})
-		done++
 	}
-	werr := g.Wait()
-	close(results)
-	ferr := <-fnErr
+	var g errgroup.Group
+	g.SetLimit(c.concurrency)
+	for range min(c.concurrency, len(customers)) {
+		g.Go(func() error {
+			// A context per worker: the per-request timeouts hang off it,
+			// so they do not all register with (and contend on) the one
+			// context every worker shares.
+			wctx, wcancel := context.WithCancel(ctx)
+			defer wcancel()
+			// Check before each customer: none may start after
+			// cancellation.
+			for wctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(customers) {
+					return nil
+				}
+				r := c.sweepOne(wctx, customers[i])
+				if isFatal(r.Err) {
+					cancel(r.Err)
+					return r.Err
+				}
+				if wctx.Err() != nil {
+					return nil
+				}
+				deliver(r)
+			}
+			return nil
+		})
+	}
+	fatal := g.Wait()
 
 	stats := c.Stats()
-	c.log.Debug("sweep finished", "customers", len(customers), "started", done,
+	c.log.Debug("sweep finished", "customers", len(customers), "started", min(int(next.Load()), len(customers)),
 		"duration", time.Since(start).Round(time.Millisecond), "requests", stats.Requests,
 		"throttled", stats.Throttled, "retries", stats.Retries, "rate", stats.Rate)
 	switch {
-	case ferr != nil:
-		return ferr
-	case werr != nil:
-		return werr
+	case fnErr != nil:
+		return fnErr
+	case fatal != nil:
+		return fatal
 	case ctx.Err() != nil:
 		return context.Cause(ctx)
 	}

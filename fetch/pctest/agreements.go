@@ -3,6 +3,8 @@ package pctest
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync/atomic"
 )
 
@@ -12,7 +14,7 @@ const bom = "\xEF\xBB\xBF"
 // handleAgreements serves GET /v1/customers/{id}/agreements?agreementType=T.
 func (s *Server) handleAgreements(w http.ResponseWriter, r *http.Request, c *call) {
 	id := lowerASCII(r.PathValue("id"))
-	typ := r.URL.Query().Get("agreementType")
+	typ := queryValue(r.URL.RawQuery, "agreementType")
 	switch typ {
 	case "":
 		// The service falls back to MicrosoftCloudAgreement, which silently
@@ -39,8 +41,14 @@ func (s *Server) handleAgreements(w http.ResponseWriter, r *http.Request, c *cal
 	writeBody(w, http.StatusOK, body)
 }
 
-// agreementsFor renders the customer's records of type typ, or nil when the
-// customer does not exist.
+// agreementsFor returns the customer's records of type typ (one of
+// TypeMCA, TypeMCloudA, TypeAll) rendered, or nil when the customer does not
+// exist. The caller must not modify the answer: it is shared.
+//
+// A rendered answer is kept for the next request about the same customer
+// and type. It is valid as long as the portfolio holds the same *Customer:
+// every change stores a new one (see update), so a changed customer is
+// rendered afresh and a stale answer is never served.
 func (s *Server) agreementsFor(id, typ string) []byte {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -48,7 +56,49 @@ func (s *Server) agreementsFor(id, typ string) []byte {
 	if !ok {
 		return nil
 	}
-	return agreementsBody(c.filter(typ))
+	var ra *renderedAgreements
+	if v, ok := s.rendered.Load(id); ok && v.(*renderedAgreements).c == c {
+		ra = v.(*renderedAgreements)
+	} else {
+		ra = &renderedAgreements{c: c}
+		s.rendered.Store(id, ra)
+	}
+	slot := &ra.bodies[agreementTypeIndex(typ)]
+	if b := slot.Load(); b != nil {
+		return *b
+	}
+	b := agreementsBody(c.filter(typ))
+	slot.Store(&b)
+	return b
+}
+
+// renderedAgreements are the agreements answers rendered for one version of
+// a customer, by agreementTypeIndex; nil until first asked.
+type renderedAgreements struct {
+	c      *Customer
+	bodies [3]atomic.Pointer[[]byte]
+}
+
+// agreementTypeIndex numbers the agreement types handleAgreements answers.
+func agreementTypeIndex(typ string) int {
+	switch typ {
+	case TypeMCA:
+		return 0
+	case TypeMCloudA:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// directSignBodies are the two direct-sign answers, by IsSigned.
+var directSignBodies = map[bool][]byte{false: directSignBody(false), true: directSignBody(true)}
+
+// directSignBody renders the direct-sign status answer.
+func directSignBody(signed bool) []byte {
+	// Marshal cannot fail on a bool and a string.
+	body, _ := json.Marshal(directSignJSON{IsSigned: signed, Attributes: attributesJSON{ObjectType: "DirectSignedMicrosoftCustomerAgreementStatus"}})
+	return body
 }
 
 // handleDirectSign serves GET /v1/customers/{id}/directSignedMicrosoftCustomerAgreementStatus.
@@ -58,8 +108,7 @@ func (s *Server) handleDirectSign(w http.ResponseWriter, r *http.Request, c *cal
 	cust, ok := s.byID[id]
 	signed := ok && cust.DirectSigned
 	s.mu.RUnlock()
-	// Marshal cannot fail on a bool and a string.
-	body, _ := json.Marshal(directSignJSON{IsSigned: signed, Attributes: attributesJSON{ObjectType: "DirectSignedMicrosoftCustomerAgreementStatus"}})
+	body := directSignBodies[signed]
 	if f := s.faults.forCustomer(id); f != "" {
 		s.answerFault(w, r, c, f, func() []byte { return body })
 		return
@@ -69,6 +118,28 @@ func (s *Server) handleDirectSign(w http.ResponseWriter, r *http.Request, c *cal
 		return
 	}
 	writeBody(w, http.StatusOK, body)
+}
+
+// queryValue returns the first value of key in the raw query, as
+// url.ParseQuery(raw).Get(key) would, without building the map: a pair with
+// a ';' or a bad escape is skipped.
+func queryValue(raw, key string) string {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil || k != key {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err == nil {
+			return v
+		}
+	}
+	return ""
 }
 
 // writeCustomerNotFound answers the service's 404 for an unknown customer.

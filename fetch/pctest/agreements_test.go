@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +227,73 @@ func TestServer_RequestIDs(t *testing.T) {
 	s.ResetStats()
 	if got := s.RequestIDs(id); len(got) != 0 {
 		t.Errorf("RequestIDs() after ResetStats=%v, want none", got)
+	}
+}
+
+// TestServer_AgreementsFollowChanges checks that an answer rendered once is
+// not served after the customer changed.
+func TestServer_AgreementsFollowChanges(t *testing.T) {
+	s := mustServer(t, Options{Customers: 100})
+	types := []string{TypeMCA, TypeMCloudA, "*"}
+	// check asks every type of id and compares the records with the portfolio.
+	check := func(t *testing.T, id string) {
+		t.Helper()
+		c, ok := s.Customer(id)
+		for _, typ := range types {
+			resp, body := get(t, s, "/v1/customers/"+id+"/agreements?agreementType="+typ)
+			if !ok {
+				if resp.StatusCode != http.StatusNotFound {
+					t.Fatalf("departed customer %s, type %s: status %d, want 404", id, typ, resp.StatusCode)
+				}
+				continue
+			}
+			var dates []string
+			for _, it := range decodeAgreements(t, body).Items {
+				dates = append(dates, it.Type+" "+it.DateAgreed)
+			}
+			var want []string
+			for _, a := range c.Agreements {
+				if typ == TypeAll || a.Type == typ {
+					want = append(want, a.Type+" "+FormatDateAgreed(a))
+				}
+			}
+			if strings.Join(dates, ",") != strings.Join(want, ",") {
+				t.Fatalf("customer %s, type %s: answered %v, want %v", id, typ, dates, want)
+			}
+		}
+	}
+	all := s.Customers()
+	for _, c := range all {
+		check(t, c.ID)
+	}
+	id := all[0].ID
+	if err := s.Accept(id, Agreement{Type: TypeMCA, TemplateID: TemplateMCA, AgreementLink: LinkMCA, DateAgreed: time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	check(t, id)
+	if err := s.RemoveAgreements(id, TypeMCA); err != nil {
+		t.Fatal(err)
+	}
+	check(t, id)
+	ch := s.Evolve(3, 5)
+	for _, ids := range [][]string{ch.Accepted, ch.Redated, ch.Removed, ch.Joined, ch.Left} {
+		for _, id := range ids {
+			check(t, id)
+		}
+	}
+	s.Join(Customer{ID: ch.Left[0], Agreements: []Agreement{{Type: TypeMCloudA, DateAgreed: time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC)}}})
+	check(t, ch.Left[0])
+}
+
+func TestQueryValue(t *testing.T) {
+	for _, raw := range []string{
+		"", "agreementType=MicrosoftCustomerAgreement", "agreementType=%2A", "agreementType=*", "a=1&agreementType=x&agreementType=y",
+		"agreementType", "agreementType=", "agreement%54ype=z", "agreementType=%zz&agreementType=ok", "agreementType=a;b&agreementType=c",
+		"&&agreementType=+x+", "%zz=1&agreementType=v", "agreementtype=lower",
+	} {
+		q, _ := url.ParseQuery(raw)
+		if got, want := queryValue(raw, "agreementType"), q.Get("agreementType"); got != want {
+			t.Errorf("queryValue(%q) = %q, want %q (url.ParseQuery)", raw, got, want)
+		}
 	}
 }

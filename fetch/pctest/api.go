@@ -42,13 +42,14 @@ func (s *Server) api(k kind, h apiHandler) http.HandlerFunc {
 		case kindDirectSign:
 			s.stats.directSign.Add(1)
 		}
-		s.stats.seen(customerID, r.Header.Get("MS-RequestId"), r.Header.Get("MS-CorrelationId"))
+		requestID, correlationID := r.Header.Get(headerRequestID), r.Header.Get(headerCorrelationID)
+		s.stats.seen(customerID, requestID, correlationID)
 
-		latency, bucket := s.faults.current()
-		if latency > 0 && !s.hold(r, latency) {
+		fc := s.faults.current()
+		if fc.f.Latency > 0 && !s.hold(r, fc.f.Latency) {
 			return
 		}
-		echoHeaders(w, r)
+		echoHeaders(w, requestID, correlationID)
 		c := &call{problems: headerProblems(r)}
 		defer func() {
 			if len(c.problems) > 0 {
@@ -64,29 +65,14 @@ func (s *Server) api(k kind, h apiHandler) http.HandlerFunc {
 			writeBody(w, http.StatusUnauthorized, errorBody(code, desc, "", nil))
 			return
 		}
-		if bucket != nil {
-			if ok, wait := bucket.take(time.Now()); !ok {
+		if fc.bucket != nil {
+			if ok, wait := fc.bucket.take(time.Now()); !ok {
 				c.throttled = true
 				s.writeThrottled(w, wait)
 				return
 			}
 		}
 		h(w, r, c)
-	}
-}
-
-// hold waits d, or less if the client goes away or the server closes; it
-// reports whether the whole d passed.
-func (s *Server) hold(r *http.Request, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-s.done:
-		return false
 	}
 }
 
@@ -98,18 +84,43 @@ func (s *Server) writeThrottled(w http.ResponseWriter, retryAfter int) {
 		"Rate limit is exceeded. Try again in "+strconv.Itoa(retryAfter)+" seconds.", "", nil))
 }
 
-// echoHeaders copies the request's tracing headers to the answer, as the service does.
-func echoHeaders(w http.ResponseWriter, r *http.Request) {
+// The Partner Center header names in the canonical form net/http keys them
+// by. Looking them up (or setting them) in this form skips the
+// canonicalisation, which allocates a new string on every call for names
+// net/http does not know.
+const (
+	headerRequestID     = "Ms-Requestid"
+	headerCorrelationID = "Ms-Correlationid"
+	headerLocale        = "X-Locale"
+	headerApplication   = "Ms-Partnercenter-Application"
+	headerCV            = "Ms-Cv"
+	headerServerID      = "Ms-Serverid"
+)
+
+// echoHeaders copies the request's tracing headers (MS-RequestId and
+// MS-CorrelationId, "" when absent) to the answer, as the service does.
+func echoHeaders(w http.ResponseWriter, requestID, correlationID string) {
 	h := w.Header()
-	if v := r.Header.Get("MS-RequestId"); v != "" {
-		h.Set("MS-RequestId", v)
+	// One backing array for the values instead of a slice each.
+	vals := [...]string{requestID, correlationID, "pctest.0", "pctest"}
+	if vals[0] != "" {
+		h[headerRequestID] = vals[0:1:1]
 	}
-	if v := r.Header.Get("MS-CorrelationId"); v != "" {
-		h.Set("MS-CorrelationId", v)
+	if vals[1] != "" {
+		h[headerCorrelationID] = vals[1:2:2]
 	}
-	h.Set("MS-CV", "pctest.0")
-	h.Set("MS-ServerId", "pctest")
+	h[headerCV] = vals[2:3:3]
+	h[headerServerID] = vals[3:4:4]
 }
+
+// requiredHeader is a header every API request must carry: its canonical
+// key and its name as the violation log spells it.
+type requiredHeader struct{ key, name string }
+
+var (
+	guidHeaders     = [...]requiredHeader{{headerRequestID, "MS-RequestId"}, {headerCorrelationID, "MS-CorrelationId"}}
+	nonEmptyHeaders = [...]requiredHeader{{headerLocale, "X-Locale"}, {headerApplication, "MS-PartnerCenter-Application"}}
+)
 
 // headerProblems lists the required request headers that are missing or malformed.
 func headerProblems(r *http.Request) []string {
@@ -117,14 +128,14 @@ func headerProblems(r *http.Request) []string {
 	if !strings.Contains(r.Header.Get("Accept"), "application/json") {
 		p = append(p, "Accept: application/json missing")
 	}
-	for _, name := range []string{"MS-RequestId", "MS-CorrelationId"} {
-		if v := r.Header.Get(name); !isGUID(v) {
-			p = append(p, name+" is not a GUID: "+strconv.Quote(v))
+	for _, h := range guidHeaders {
+		if v := r.Header.Get(h.key); !isGUID(v) {
+			p = append(p, h.name+" is not a GUID: "+strconv.Quote(v))
 		}
 	}
-	for _, name := range []string{"X-Locale", "MS-PartnerCenter-Application"} {
-		if r.Header.Get(name) == "" {
-			p = append(p, name+" missing")
+	for _, h := range nonEmptyHeaders {
+		if r.Header.Get(h.key) == "" {
+			p = append(p, h.name+" missing")
 		}
 	}
 	return p

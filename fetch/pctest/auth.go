@@ -184,8 +184,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeBody answers a ready JSON body with status.
 func writeBody(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	h := w.Header()
+	// One backing array for both values instead of a slice each.
+	vals := [...]string{"application/json; charset=utf-8", strconv.Itoa(len(b))}
+	h["Content-Type"] = vals[0:1:1]
+	h["Content-Length"] = vals[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

@@ -57,6 +57,9 @@
 // bounded ones: MS-RequestId values of agreements requests for the first
 // 10,000 customers asked about (at most 64 each), and up to 1,000 distinct
 // MS-CorrelationId values. Stats.PerSecond grows by one number a second.
+// Agreements answers are rendered once per customer and agreement type and
+// kept until that customer changes, so that memory grows with the customers
+// asked about, never with the requests.
 //
 // # Must never
 //

@@ -86,6 +86,7 @@ func (s *Server) Evolve(seed int64, n int) Changes {
 	ch.Left = pick(all)
 	for _, id := range ch.Left {
 		delete(s.byID, id)
+		s.rendered.Delete(id)
 	}
 	if len(ch.Left) > 0 {
 		s.order = slices.DeleteFunc(s.order, func(id string) bool { return used[id] && s.byID[id] == nil })

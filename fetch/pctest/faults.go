@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,7 +30,7 @@ const maxHold = 60 * time.Second
 // Faults configure the misbehaviour of the server. The zero value is a
 // well-behaved server.
 type Faults struct {
-	Latency time.Duration // added to every API request
+	Latency time.Duration // added to every API request (on Linux to within ~50 µs, see hold.go)
 	// Throttle is the requests a second allowed for the partner tenant (token
 	// bucket, burst = max(1, Throttle/10)); 0 = none. Over it → 429 with
 	// {"code","description"} and Retry-After: whole seconds until a token frees (at least 1).
@@ -39,13 +40,24 @@ type Faults struct {
 	FailFirst map[string]int    // this customer's first K agreements calls answer 429 (Retry-After: 1), then normal
 }
 
-// faultState is the current Faults plus what they need at run time.
+// faultState holds the current fault settings. Every API request reads
+// them, so they are published as one immutable faultConfig behind an atomic
+// pointer: requests never take a lock for them, and SetFaults swaps in a new
+// config as a whole.
 type faultState struct {
-	mu        sync.RWMutex // guards every field
+	mu  sync.Mutex // serialises SetFaults
+	cur atomic.Pointer[faultConfig]
+}
+
+// faultConfig is one SetFaults call's settings plus what they need at run
+// time. Only the FailFirst counts change after it is published.
+type faultConfig struct {
 	f         Faults
-	rateOrder []Fault        // Rates keys in a fixed order, so a roll maps to one fault
-	failed    map[string]int // 429s already given per FailFirst customer
-	bucket    *bucket        // nil when not throttled
+	rateOrder []Fault // Rates keys in a fixed order, so a roll maps to one fault
+	bucket    *bucket // nil when not throttled
+
+	failMu sync.Mutex     // guards failed
+	failed map[string]int // 429s already given per FailFirst customer
 }
 
 // SetFaults replaces the fault settings; safe while serving. FailFirst counts
@@ -54,48 +66,56 @@ func (s *Server) SetFaults(f Faults) {
 	f.Rates = maps.Clone(f.Rates)
 	f.Customers = lowerKeys(f.Customers)
 	f.FailFirst = lowerKeys(f.FailFirst)
-	order := slices.Sorted(maps.Keys(f.Rates))
+	next := &faultConfig{f: f, rateOrder: slices.Sorted(maps.Keys(f.Rates)), failed: map[string]int{}}
 	fs := &s.faults
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if f.Throttle != fs.f.Throttle {
-		fs.bucket = newBucket(f.Throttle, time.Now())
+	prev := fs.current()
+	next.bucket = prev.bucket
+	if f.Throttle != prev.f.Throttle {
+		next.bucket = newBucket(f.Throttle, time.Now())
 	}
-	fs.f = f
-	fs.rateOrder = order
-	fs.failed = map[string]int{}
+	fs.cur.Store(next)
 }
 
-// current returns the configured per-request latency and the throttle bucket.
-func (fs *faultState) current() (time.Duration, *bucket) {
-	fs.mu.RLock()
-	defer fs.mu.RUnlock()
-	return fs.f.Latency, fs.bucket
+// noFaults is the config of a server whose faults were never set.
+var noFaults = &faultConfig{}
+
+// current returns the fault settings in force.
+func (fs *faultState) current() *faultConfig {
+	if fc := fs.cur.Load(); fc != nil {
+		return fc
+	}
+	return noFaults
 }
 
 // forCustomer returns the fault forced on every call for the customer, if any.
 func (fs *faultState) forCustomer(id string) Fault {
-	fs.mu.RLock()
-	defer fs.mu.RUnlock()
-	return fs.f.Customers[id]
+	return fs.current().f.Customers[id]
 }
 
 // forAgreements decides the fault of one agreements request for the
 // customer: its forced fault, then its FailFirst 429s, then a roll of u
 // (uniform in [0,1)) against Rates. "" means answer normally.
 func (fs *faultState) forAgreements(id string, u float64) Fault {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if f := fs.f.Customers[id]; f != "" {
+	fc := fs.current()
+	if f := fc.f.Customers[id]; f != "" {
 		return f
 	}
-	if n := fs.failed[id]; n < fs.f.FailFirst[id] {
-		fs.failed[id] = n + 1
-		return Fault429
+	if k := fc.f.FailFirst[id]; k > 0 {
+		fc.failMu.Lock()
+		n := fc.failed[id]
+		if n < k {
+			fc.failed[id] = n + 1
+		}
+		fc.failMu.Unlock()
+		if n < k {
+			return Fault429
+		}
 	}
 	acc := 0.0
-	for _, f := range fs.rateOrder {
-		acc += fs.f.Rates[f]
+	for _, f := range fc.rateOrder {
+		acc += fc.f.Rates[f]
 		if u < acc {
 			return f
 		}

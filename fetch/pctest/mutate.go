@@ -89,6 +89,7 @@ func (s *Server) Leave(id string) error {
 		return fmt.Errorf("customer %s: %w", id, ErrUnknownCustomer)
 	}
 	delete(s.byID, id)
+	s.rendered.Delete(id)
 	s.order = slices.DeleteFunc(s.order, func(v string) bool { return v == id })
 	return nil
 }

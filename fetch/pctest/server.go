@@ -24,7 +24,12 @@ type Server struct {
 	byID  map[string]*Customer
 	today time.Time // date given to Evolve's new records; advanced by each Evolve
 
+	// rendered caches agreements answers: customer id → *renderedAgreements
+	// (see agreementsFor).
+	rendered sync.Map
+
 	faults faultState
+	clock  *holdClock // nil: holds wait on time.Timer
 	auth   authState
 	stats  counters
 	rolls  atomic.Uint64 // fault rolls drawn, the index into the seeded sequence
@@ -47,8 +52,8 @@ func New(opts Options) *Server {
 	}
 	s.auth.refresh = "pctest-refresh-0"
 	s.auth.issued = map[string]issuedToken{}
-	s.faults.failed = map[string]int{}
 	s.stats.reset(time.Now())
+	s.clock = newHoldClock()
 
 	s.ts = httptest.NewUnstartedServer(s.routes())
 	s.ts.Config.ErrorLog = slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug)
@@ -66,6 +71,9 @@ func (s *Server) PartnerID() string { return s.partnerID }
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
+		if s.clock != nil {
+			s.clock.close()
+		}
 		s.ts.CloseClientConnections()
 		s.ts.Close()
 	})
