@@ -61,6 +61,7 @@ Usage:
   mcawatch serve    [--config FILE]                   sweeps on the configured cron schedule
   mcawatch report   [--run ID] [--against ID] [--out DIR] [--db FILE]
   mcawatch runs     [--db FILE]                       lists stored runs
+  mcawatch bench    [--customers N,N] [--throttle R]  measures the whole job against the built-in Partner Center
   mcawatch version
 
 Run "mcawatch COMMAND -h" for a command's flags.
@@ -85,6 +86,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.runReport(ctx, rest)
 	case "runs":
 		err = m.runRuns(ctx, rest)
+	case "bench":
+		err = m.runBench(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "mcawatch", version)
 	case "help", "-h", "-help", "--help":
