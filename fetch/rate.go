@@ -37,11 +37,12 @@ import (
 //     the limit): with no ceiling known the limit doubles every second
 //     (slow start); below the ceiling the gap to it closes by 75% a second,
 //     so the sweep gets back near the server's rate quickly; above the
-//     ceiling it probes gently (3% of the ceiling a second, growing slowly
-//     with the time spent above it), which is what keeps 429s rare. At
-//     twice the old ceiling without a 429 the ceiling is forgotten and slow
-//     start resumes, so a server that got faster is found in about ten
-//     seconds.
+//     ceiling it probes, gently at first (3% of the ceiling a second), which
+//     is what keeps 429s rare while the server's rate stays put, and faster
+//     the longer no 429 comes: the probe's speed doubles with every second
+//     spent above the ceiling, so a server that doubled its rate is found in
+//     about five seconds. At twice the old ceiling without a 429 the ceiling
+//     is forgotten and slow start resumes.
 //
 // With InitialRate 0 the limiter starts unlimited, so a server without a
 // throttle sees the full fan-out (Concurrency requests in flight); the first
@@ -53,7 +54,7 @@ const (
 	nSlots      = 100                    // window = 1 s
 	growStep    = 100 * time.Millisecond // how often the limit may grow
 	minSpan     = 100 * time.Millisecond // shortest window to measure the achieved rate
-	probeFactor = 0.03                   // above the ceiling: share of the ceiling added per second, at first
+	probeFactor = 0.03                   // above the ceiling: share of the ceiling added per second, at first; doubles every second
 	minSamples  = 8                      // successful answers in the last second needed to cut
 	// minRefineSamples successful answers since a cut are needed to refine it.
 	minRefineSamples = 3
@@ -179,10 +180,17 @@ func (a *adaptiveRate) observe(ans answer, latency time.Duration) {
 	if since := now.Sub(a.lastCut); !a.lastCut.IsZero() && since < span {
 		span = max(since, 3*slotWidth)
 	}
-	okRate := a.win.rate(now, span, func(s slot) int { return s.ok })
+	okSlot := func(s slot) int { return s.ok }
+	okRate := a.win.rate(now, span, okSlot)
 	next := beta * okRate
 	if !math.IsInf(a.limit, 1) {
-		next = min(next, beta*a.limit)
+		if a.win.count(now, span, okSlot) < minSamples {
+			// A span cut short by a recent cut holds too few answers
+			// to measure a rate (at 200/s, 30 ms is 6 answers): cut
+			// the limit itself, which the answers so far did not refute.
+			okRate = a.limit
+		}
+		next = min(beta*okRate, beta*a.limit)
 	}
 	a.log.Debug("request rate cut after a 429", "from", a.limit, "to", max(next, minRate), "achieved", okRate)
 	a.discovering = a.ceiling == 0
@@ -243,7 +251,7 @@ func (a *adaptiveRate) grow(now time.Time) {
 			a.aboveSince = now
 		}
 		tau := now.Sub(a.aboveSince).Seconds() + s
-		next = a.limit + probeFactor*a.ceiling*s*(1+tau/2)
+		next = a.limit + probeFactor*a.ceiling*s*math.Exp2(tau)
 		if next > 2*a.ceiling {
 			a.ceiling = 0
 			a.aboveSince = time.Time{}

@@ -120,6 +120,52 @@ func TestAdaptiveRate_Grow(t *testing.T) {
 	})
 }
 
+// A second overload soon after a cut is judged on the few answers since
+// the cut: too few to measure a rate, so the limit is cut by beta, not to
+// whatever those few answers suggest.
+func TestAdaptiveRate_CutSoonAfterCut(t *testing.T) {
+	clk := newFakeClock()
+	a := newAdaptiveRate(0, clk.now, discard)
+	drive(a, clk, 200, time.Second)
+	a.observe(throttled, 20*time.Millisecond)
+	first := a.current()
+	for range 3 { // three answers in the next 70 ms
+		clk.add(23 * time.Millisecond)
+		sendOK(a, clk)
+	}
+	clk.add(time.Millisecond)
+	a.observe(throttled, 20*time.Millisecond) // sent 50 ms after the cut: new evidence
+	got := a.current()
+	if got > beta*first+1 {
+		t.Fatalf("limit after a second overload = %v, want at most beta × %v", got, first)
+	}
+	if got < 0.95*beta*first {
+		t.Fatalf("limit after a second overload = %v, want about beta × %v, not a rate measured on 3 answers", got, first)
+	}
+}
+
+// A server whose rate doubled answers no 429 at the old ceiling: the probe
+// above the ceiling must find the new rate within seconds, not creep.
+func TestAdaptiveRate_FindsDoubledRate(t *testing.T) {
+	clk := newFakeClock()
+	a := newAdaptiveRate(0, clk.now, discard)
+	drive(a, clk, 200, time.Second)
+	a.observe(throttled, 20*time.Millisecond)
+	ceiling := a.ceiling
+	var elapsed, above time.Duration
+	for a.current() < 2*ceiling && elapsed < 20*time.Second {
+		drive(a, clk, int(a.current()), 100*time.Millisecond)
+		elapsed += 100 * time.Millisecond
+		if a.current() > ceiling {
+			above += 100 * time.Millisecond
+		}
+	}
+	if above > 6*time.Second || elapsed > 8*time.Second {
+		t.Fatalf("limit took %v after the cut, %v of it above the ceiling %v, to reach twice the ceiling with no 429; want at most 8 s and 6 s",
+			elapsed, above, ceiling)
+	}
+}
+
 func TestAdaptiveRate_RefineFirstCut(t *testing.T) {
 	clk := newFakeClock()
 	a := newAdaptiveRate(0, clk.now, discard)
