@@ -33,6 +33,12 @@ type benchPhase struct {
 	Nested   bool    `json:"nested"`    // ran inside another step; no memory of its own
 	PeakRSS  int64   `json:"peak_rss"`  // bytes; 0 when unknown
 	PeakHeap int64   `json:"peak_heap"` // bytes of heap objects, sampled
+	// HeapBefore is the live heap when the step began (after a GC): what
+	// earlier steps left for this one, which PeakHeap includes.
+	HeapBefore int64 `json:"heap_before"`
+	// HeapAfter is the live heap when the step ended (after a GC): what
+	// it keeps, with what it was given.
+	HeapAfter int64 `json:"heap_after"`
 }
 
 // benchJobResult is what "bench job" prints: one JSON object.
@@ -58,6 +64,7 @@ func (m *Main) runBenchJob(ctx context.Context, args []string) error {
 	concurrency := fs.Int("concurrency", fetch.DefaultConcurrency, "requests in flight")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the job to `file`")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the job to `file`")
+	heapProfile := fs.String("heapprofile", "", "write a profile of the heap live at the end of the sweep (fetch step) to `file`")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -88,6 +95,7 @@ func (m *Main) runBenchJob(ctx context.Context, args []string) error {
 		defer stop()
 	}
 	rec := newPhaseRecorder()
+	rec.heapProfile = *heapProfile
 	defer rec.close()
 	started := time.Now()
 	out, err := jobs.Sweep(ctx, db, client, jobs.SweepOptions{
@@ -100,6 +108,9 @@ func (m *Main) runBenchJob(ctx context.Context, args []string) error {
 		return err
 	}
 	elapsed := time.Since(started)
+	if rec.heapErr != nil {
+		return rec.heapErr
+	}
 	if *memProfile != "" {
 		if err := writeProfile(*memProfile, "allocs"); err != nil {
 			return err
@@ -153,8 +164,12 @@ type phaseRecorder struct {
 	depth  int
 
 	heapPeak atomic.Int64
-	stop     chan struct{}
-	done     chan struct{}
+	// heapProfile, when set, is where the end of the fetch step writes the
+	// live heap: what the sweep holds, with nothing of later steps in it.
+	heapProfile string
+	heapErr     error
+	stop        chan struct{}
+	done        chan struct{}
 }
 
 func newPhaseRecorder() *phaseRecorder {
@@ -167,12 +182,10 @@ func newPhaseRecorder() *phaseRecorder {
 // needs no stop-the-world) and fine enough for steps of 10 ms and more.
 func (r *phaseRecorder) sample() {
 	defer close(r.done)
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
 	for {
-		metrics.Read(s)
-		if v := int64(s[0].Value.Uint64()); v > r.heapPeak.Load() {
+		if v := heapObjects(); v > r.heapPeak.Load() {
 			r.heapPeak.Store(v)
 		}
 		select {
@@ -204,17 +217,25 @@ func (r *phaseRecorder) begin(step string) (end func()) {
 		r.phases = append(r.phases, p)
 	}
 	r.mu.Unlock()
+	var before int64
 	if top {
 		debug.FreeOSMemory()
 		resetPeakRSS()
+		before = heapObjects()
 		r.heapPeak.Store(0)
 	}
 	start := time.Now()
 	return func() {
 		d := time.Since(start)
-		var rss, heap int64
+		var rss, heap, after int64
 		if top {
 			rss, heap = peakRSS(), r.heapPeak.Load()
+			runtime.GC()
+			after = heapObjects()
+			if step == "fetch" && r.heapProfile != "" {
+				// The profile shows the heap as of the GC above.
+				r.heapErr = writeProfile(r.heapProfile, "heap")
+			}
 		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -223,6 +244,8 @@ func (r *phaseRecorder) begin(step string) (end func()) {
 		p.Count++
 		p.PeakRSS = max(p.PeakRSS, rss)
 		p.PeakHeap = max(p.PeakHeap, heap)
+		p.HeapBefore = max(p.HeapBefore, before)
+		p.HeapAfter = max(p.HeapAfter, after)
 	}
 }
 
@@ -234,6 +257,13 @@ func (r *phaseRecorder) result() []benchPhase {
 		out[i] = *p
 	}
 	return out
+}
+
+// heapObjects is the bytes of heap objects, live or not yet swept.
+func heapObjects() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }
 
 // resetPeakRSS sets the process's RSS high-water mark (VmHWM) to its

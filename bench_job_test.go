@@ -25,6 +25,7 @@ func TestPhaseRecorder(t *testing.T) {
 		big[i] = 1
 	}
 	endBig()
+	rec.begin("csv")() // begins with big still live
 	runtime.KeepAlive(big)
 	rec.close()
 
@@ -32,14 +33,23 @@ func TestPhaseRecorder(t *testing.T) {
 	for _, p := range rec.result() {
 		got[p.Name] = p
 	}
-	if len(got) != 3 || got["save"].Count != 3 || !got["save"].Nested || got["save"].PeakRSS != 0 || got["save"].PeakHeap != 0 {
-		t.Errorf("phases = %+v, want fetch, save (3 times, nested, no memory) and xlsx", got)
+	if len(got) != 4 || got["save"].Count != 3 || !got["save"].Nested || got["save"].PeakRSS != 0 || got["save"].PeakHeap != 0 {
+		t.Errorf("phases = %+v, want fetch, save (3 times, nested, no memory), xlsx and csv", got)
 	}
 	if got["fetch"].Nested || got["fetch"].Count != 1 {
 		t.Errorf("fetch = %+v, want one top-level step", got["fetch"])
 	}
 	if h := got["xlsx"].PeakHeap; h < 64<<20 {
 		t.Errorf("xlsx peak heap = %d bytes, want at least the 64 MiB it allocated", h)
+	}
+	if a := got["xlsx"].HeapAfter; a < 64<<20 {
+		t.Errorf("xlsx live heap after = %d bytes, want at least the 64 MiB it kept", a)
+	}
+	if b := got["csv"].HeapBefore; b < 64<<20 {
+		t.Errorf("csv live heap before = %d bytes, want at least the 64 MiB xlsx left it", b)
+	}
+	if b, a := got["fetch"].HeapBefore, got["fetch"].HeapAfter; b >= 32<<20 || a >= 32<<20 {
+		t.Errorf("fetch live heap before/after = %d/%d bytes, want both under 32 MiB (it kept nothing)", b, a)
 	}
 	if runtime.GOOS == "linux" {
 		if rss, fetch := got["xlsx"].PeakRSS, got["fetch"].PeakRSS; rss < fetch+60<<20 {

@@ -63,7 +63,7 @@ func (m *Main) runBench(ctx context.Context, args []string) error {
 	latency := fs.Duration("latency", 20*time.Millisecond, "server latency per request")
 	concurrency := fs.Int("concurrency", 64, "requests in flight (fetch.concurrency)")
 	out := fs.String("out", "mcawatch-bench", "`dir`ectory for databases, reports and profiles")
-	profile := fs.Bool("profile", false, "write CPU and allocation profiles of each job to DIR/N/")
+	profile := fs.Bool("profile", false, "write CPU, allocation and end-of-sweep heap profiles of each job to DIR/N/")
 	rateChange := fs.Bool("rate-change", false, "run the throttle-change experiment instead")
 	phaseLen := fs.Duration("phase", 20*time.Second, "with --rate-change: how long each throttle lasts")
 	if err := parseArgs(fs, args); err != nil {
@@ -106,11 +106,14 @@ func (m *Main) runBench(ctx context.Context, args []string) error {
 	if len(sweeps) > 1 {
 		fmt.Fprintln(m.Stdout, "\nsweep memory side by side (the nightly run of each N):")
 		tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "N\tsweep peak RSS\tsweep peak heap\tjob peak RSS\t")
+		fmt.Fprintln(tw, "N\tsweep peak RSS\tsweep peak heap\tlive heap before\tlive heap after\tafter per customer\tjob peak RSS\t")
 		for _, s := range sweeps {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t\n", s.n, mib(s.fetch.PeakRSS), mib(s.fetch.PeakHeap), mib(s.jobRSS))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d B\t%s\t\n", s.n, mib(s.fetch.PeakRSS), mib(s.fetch.PeakHeap),
+				mib(s.fetch.HeapBefore), mib(s.fetch.HeapAfter), s.fetch.HeapAfter/int64(max(1, s.n)), mib(s.jobRSS))
 		}
 		tw.Flush()
+		fmt.Fprintln(m.Stdout, "(the live heap after the sweep is the customer list, fetched and as storage's list cache;",
+			"--profile writes it to DIR/N/sweep-heap-runK.pprof)")
 	}
 	return nil
 }
@@ -159,7 +162,8 @@ func (m *Main) benchSize(ctx context.Context, cfg benchConfig, n int, dir string
 		if cfg.profile {
 			args = append(args,
 				"--cpuprofile", filepath.Join(dir, fmt.Sprintf("cpu-run%d.pprof", run)),
-				"--memprofile", filepath.Join(dir, fmt.Sprintf("allocs-run%d.pprof", run)))
+				"--memprofile", filepath.Join(dir, fmt.Sprintf("allocs-run%d.pprof", run)),
+				"--heapprofile", filepath.Join(dir, fmt.Sprintf("sweep-heap-run%d.pprof", run)))
 		}
 		cmd := exec.CommandContext(ctx, cfg.exe, args...)
 		cmd.Env = append(os.Environ(), "MCAWATCH_ACCESS_TOKEN="+token)
@@ -189,7 +193,7 @@ func (m *Main) benchSize(ctx context.Context, cfg benchConfig, n int, dir string
 // writeBenchTable prints one job's steps and returns its peak RSS.
 func writeBenchTable(w io.Writer, cfg benchConfig, n int, res benchJobResult, st pctest.Stats) int64 {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "step\tN\ttime\tideal or budget\tratio\t429 share\tpeak RSS\tpeak heap\t")
+	fmt.Fprintln(tw, "step\tN\ttime\tideal or budget\tratio\t429 share\tpeak RSS\tpeak heap\theap before\t")
 	scale := float64(n) / 100_000
 	byName := map[string]benchPhase{}
 	var jobRSS int64
@@ -197,49 +201,48 @@ func writeBenchTable(w io.Writer, cfg benchConfig, n int, res benchJobResult, st
 		byName[p.Name] = p
 		jobRSS = max(jobRSS, p.PeakRSS)
 	}
-	row := func(name string, secs, ideal float64, share, rss, heap string) {
+	row := func(name string, secs, ideal float64, share string, mem [3]string) {
 		ratio := "–"
 		idealText := "–"
 		if ideal > 0 {
 			ratio = fmt.Sprintf("%.3f", secs/ideal)
 			idealText = fmt.Sprintf("%.3f s", ideal)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.3f s\t%s\t%s\t%s\t%s\t%s\t\n", name, n, secs, idealText, ratio, share, rss, heap)
+		fmt.Fprintf(tw, "%s\t%d\t%.3f s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, n, secs, idealText, ratio, share, mem[0], mem[1], mem[2])
 	}
-	mem := func(p benchPhase) (string, string) {
+	// A step's peak heap includes what earlier steps left live (heap
+	// before): the customer list, the snapshots, the diff.
+	mem := func(p benchPhase) [3]string {
 		if p.Nested {
-			return "", ""
+			return [3]string{}
 		}
-		return mib(p.PeakRSS), mib(p.PeakHeap)
+		return [3]string{mib(p.PeakRSS), mib(p.PeakHeap), mib(p.HeapBefore)}
 	}
 	if p, ok := byName["list"]; ok {
 		// Pages come one after another: each continuation token is in the
 		// previous page.
-		rss, heap := mem(p)
-		row(fmt.Sprintf("list customers (%d pages)", st.CustomerPages), p.Seconds, float64(st.CustomerPages)*cfg.latency.Seconds(), "", rss, heap)
+		row(fmt.Sprintf("list customers (%d pages)", st.CustomerPages), p.Seconds, float64(st.CustomerPages)*cfg.latency.Seconds(), "", mem(p))
 	}
 	// The sweep needs one agreements request a customer, and a direct-sign
 	// request for each customer without the required acceptance: served
 	// answers are the requests the job needed; the rest were 429s.
 	served := st.Agreements + st.DirectSign - st.Throttled
 	if p, ok := byName["fetch"]; ok {
-		rss, heap := mem(p)
 		share := fmt.Sprintf("%.2f%%", 100*float64(st.Throttled)/float64(max(1, st.Requests)))
-		row("sweep (fetch+store)", p.Seconds, sweepIdeal(float64(n), cfg), share, rss, heap)
-		row(fmt.Sprintf("  per request (%d)", served), p.Seconds, sweepIdeal(float64(served), cfg), "", "", "")
+		row("sweep (fetch+store)", p.Seconds, sweepIdeal(float64(n), cfg), share, mem(p))
+		row(fmt.Sprintf("  per request (%d)", served), p.Seconds, sweepIdeal(float64(served), cfg), "", [3]string{})
 	}
 	var store float64
 	for _, name := range []string{"begin", "save", "finish"} {
 		store += byName[name].Seconds
 	}
-	row("store (begin+save+finish)", store, benchBudget["store"].Seconds()*scale, "", "", "")
+	row("store (begin+save+finish)", store, benchBudget["store"].Seconds()*scale, "", [3]string{})
 	for _, name := range []string{"finish", "load", "diff", "xlsx", "csv"} {
 		if p, ok := byName[name]; ok {
-			rss, heap := mem(p)
-			row(name, p.Seconds, benchBudget[name].Seconds()*scale, "", rss, heap)
+			row(name, p.Seconds, benchBudget[name].Seconds()*scale, "", mem(p))
 		}
 	}
-	fmt.Fprintf(tw, "whole job\t%d\t%.3f s\t\t\t\t%s\t\t\n", n, res.Seconds, mib(jobRSS))
+	fmt.Fprintf(tw, "whole job\t%d\t%.3f s\t\t\t\t%s\t\t\t\n", n, res.Seconds, mib(jobRSS))
 	tw.Flush()
 	return jobRSS
 }
