@@ -237,6 +237,8 @@ func writeBenchTable(w io.Writer, cfg benchConfig, n int, res benchJobResult, st
 		store += byName[name].Seconds
 	}
 	row("store (begin+save+finish)", store, benchBudget["store"].Seconds()*scale, "", [3]string{})
+	row("  begin", byName["begin"].Seconds, 0, "", [3]string{})
+	row(fmt.Sprintf("  save (%d batches)", byName["save"].Count), byName["save"].Seconds, 0, "", [3]string{})
 	for _, name := range []string{"finish", "load", "diff", "xlsx", "csv"} {
 		if p, ok := byName[name]; ok {
 			row(name, p.Seconds, benchBudget[name].Seconds()*scale, "", mem(p))
