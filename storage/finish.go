@@ -40,6 +40,13 @@ func (db *DB) FinishRun(runID int64, state RunState) (Run, error) {
 	if err := tx.Commit(); err != nil {
 		return Run{}, fmt.Errorf("finish run %d: %w", runID, err)
 	}
+	// A finished run takes no more results: let its list go (a resumed run
+	// reloads it), and the writer's page cache, up to 64 MiB that the
+	// reports written next would otherwise carry. Both are refilled when
+	// needed.
+	db.list.drop()
+	// The run is finished either way: a cache that stays is only memory.
+	_, _ = db.writer.Exec("PRAGMA shrink_memory")
 	return run, nil
 }
 

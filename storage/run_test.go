@@ -79,6 +79,14 @@ func TestDB_FinishRun(t *testing.T) {
 			if got.State != StateComplete || got.Done != 2 || got.Errors != 2 || got.Finished.IsZero() {
 				t.Fatalf("FinishRun() = %+v, want complete with done 2, errors 2, a finish time", got)
 			}
+			// The run's list is held for its saves only: a report after a
+			// sweep of 100,000 customers must not carry it.
+			db.list.mu.Lock()
+			held := db.list.entries != nil
+			db.list.mu.Unlock()
+			if held {
+				t.Fatal("the finished run's customer list is still cached")
+			}
 		})
 	}
 	if _, err := db.FinishRun(99, StateComplete); !errors.Is(err, ErrNotFound) {
