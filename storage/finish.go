@@ -76,13 +76,17 @@ func markMissing(ctx context.Context, tx *sql.Tx, run Run) error {
 		CROSS JOIN run_customers prc ON prc.run_id = pk.run_id AND prc.position = pk.position
 		CROSS JOIN results p ON p.id = pk.run_id * 4294967296 + pk.position
 		WHERE cur.run_id = results.run_id AND cur.position = results.position AND prc.customer_id = cur.customer_id)`
+	// Results are stored with no streak and a run completes once, so only
+	// errors and missing customers are written: rewriting every row of a
+	// 100,000-customer run to leave most of them NULL cost more than the
+	// streaks themselves.
 	_, err = tx.ExecContext(ctx, `UPDATE results SET missing_since = CASE
 		WHEN status = 'error' THEN `+prevSince+`
-		WHEN direct_signed = 1 OR EXISTS (SELECT 1 FROM acceptances a
-			WHERE a.id BETWEEN results.id * 1024 AND results.id * 1024 + 1023 AND a.type = ?2) THEN NULL
 		ELSE coalesce(`+prevSince+`, ?3)
 		END
-		WHERE id BETWEEN ?4 AND ?5`, prevID, run.Required, run.Started.Unix(), lo, hi)
+		WHERE id BETWEEN ?4 AND ?5 AND (status = 'error' OR NOT (direct_signed = 1 OR EXISTS (SELECT 1 FROM acceptances a
+			WHERE a.id BETWEEN results.id * 1024 AND results.id * 1024 + 1023 AND a.type = ?2)))`,
+		prevID, run.Required, run.Started.Unix(), lo, hi)
 	if err != nil {
 		return fmt.Errorf("missing streaks: %w", err)
 	}
