@@ -16,7 +16,7 @@ import (
 	"github.com/mcawatch/mcawatch/fetch/pctest"
 )
 
-// The rate-change experiment (issue 6) shows that a sweep follows a throttle
+// The rate-change experiment shows that a sweep follows a throttle
 // change within seconds: one fetch.Client sweeps the in-process Partner
 // Center while its throttle is R for one phase, R/2 for the next and R again
 // for the last, and each second's served answers, 429s and client limit are
