@@ -90,6 +90,11 @@ type Customers struct {
 	// File lists customer tenant ids when Source is "file". Load makes a
 	// relative path relative to the config file's folder.
 	File string `yaml:"file"`
+	// MaxDrop is how much of the previous complete run's portfolio one sweep
+	// may lose before it is refused: a percentage ("10%") or a number of
+	// customers ("25"). Empty is the default, more than 10% and more than
+	// 10 customers. See DropLimit.
+	MaxDrop string `yaml:"max_drop"`
 }
 
 // Agreement types that Partner Center knows and mcawatch can track.
@@ -105,6 +110,10 @@ type Agreements struct {
 	Types []string `yaml:"types"`
 	// Required is the type whose absence makes a customer missing.
 	Required string `yaml:"required"`
+	// CurrentSince is the cut-off date (YYYY-MM-DD, midnight UTC) before
+	// which an acceptance of Required is outdated; empty turns the check
+	// off. See CurrentSinceTime.
+	CurrentSince string `yaml:"current_since"`
 }
 
 // Fetch tunes the Partner Center client.

@@ -2,6 +2,12 @@ package config
 
 import "time"
 
+// DefaultCurrentSince is agreements.current_since unless the file says
+// otherwise: Microsoft's partner communications on the 2023 update of the
+// Microsoft Customer Agreement ask customers whose acceptance is dated
+// before it to accept again.
+const DefaultCurrentSince = "2023-04-01"
+
 // Default is the configuration used when there is no config file, and the
 // base that a file overlays.
 func Default() Config {
@@ -16,7 +22,7 @@ func Default() Config {
 			TokenURL:        "https://login.microsoftonline.com/" + tenantPlaceholder + "/oauth2/token",
 		},
 		Customers:  Customers{Source: "api"},
-		Agreements: Agreements{Types: []string{MicrosoftCustomerAgreement}, Required: MicrosoftCustomerAgreement},
+		Agreements: Agreements{Types: []string{MicrosoftCustomerAgreement}, Required: MicrosoftCustomerAgreement, CurrentSince: DefaultCurrentSince},
 		Fetch: Fetch{
 			Concurrency: 16,
 			Timeout:     Duration{30 * time.Second},

@@ -219,3 +219,37 @@ func TestParse_roundTrip(t *testing.T) {
 		t.Fatalf("marshalled config holds secret keys:\n%s", b)
 	}
 }
+
+// TestParse_CurrentSince: an explicit empty value turns the check off, a
+// missing key keeps the default, and a bad date names its line.
+func TestParse_CurrentSince(t *testing.T) {
+	tests := []struct {
+		name, yaml, want, wantErr string
+	}{
+		{"default", "agreements:\n  required: MicrosoftCustomerAgreement\n", DefaultCurrentSince, ""},
+		{"unquoted date", "agreements:\n  current_since: 2024-02-29\n", "2024-02-29", ""},
+		{"explicit empty", "agreements:\n  current_since: \"\"\n", "", ""},
+		{"bad date", "log:\n  level: info\nagreements:\n  current_since: April 2023\n", "",
+			`x.yaml:4: agreements.current_since: must be a date like 2023-04-01 (YYYY-MM-DD), or empty to turn the check off, got "April 2023"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(tt.yaml), "x.yaml")
+			if err == nil {
+				err = c.Validate()
+			}
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("Parse+Validate=%v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Agreements.CurrentSince; got != tt.want {
+				t.Fatalf("CurrentSince=%q, want %q", got, tt.want)
+			}
+		})
+	}
+}

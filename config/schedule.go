@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -36,7 +37,40 @@ func ParseSchedule(spec string) (sched cron.Schedule, err error) {
 	if sched.Next(time.Now()).IsZero() {
 		return nil, fmt.Errorf("cron schedule: %q never fires (no such date)", shorten(spec))
 	}
+	if err := checkInterval(spec, sched); err != nil {
+		return nil, fmt.Errorf("cron schedule: %w", err)
+	}
 	return sched, nil
+}
+
+// MinInterval is the shortest time between two scheduled sweeps. A sweep
+// of a real portfolio takes minutes; robfig/cron rounds "@every 0s" (and
+// 1ns, and -1s) up to one second, which would start a sweep every second.
+const MinInterval = time.Minute
+
+// checkInterval refuses an "@every" schedule shorter than MinInterval. The
+// duration is read from the spec itself, because the parsed schedule has
+// already rounded a zero or negative one up to a second. Five-field specs
+// fire at most once a minute by construction.
+func checkInterval(spec string, sched cron.Schedule) error {
+	body := spec
+	if strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=") {
+		_, body, _ = strings.Cut(spec, " ")
+	}
+	d, ok := sched.(cron.ConstantDelaySchedule)
+	if !ok {
+		return nil
+	}
+	every := d.Delay
+	if text, found := strings.CutPrefix(strings.TrimSpace(body), "@every "); found {
+		if parsed, err := time.ParseDuration(strings.TrimSpace(text)); err == nil {
+			every = parsed
+		}
+	}
+	if every < MinInterval {
+		return fmt.Errorf("%q would start a sweep every %s; the shortest schedule is @every 1m (a sweep of a real portfolio takes minutes)", shorten(spec), every)
+	}
+	return nil
 }
 
 // checkZonePrefix checks a leading CRON_TZ= or TZ= before the cron parser
@@ -81,9 +115,43 @@ func explainCron(spec string, err error) string {
 	if strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=") {
 		_, body, _ = strings.Cut(spec, " ")
 	}
-	n := len(strings.Fields(body))
+	fields := strings.Fields(body)
+	n := len(fields)
 	if !strings.HasPrefix(strings.TrimSpace(body), "@") && n != 5 {
 		return fmt.Sprintf("%q has %d fields, want 5: minute hour day-of-month month day-of-week (seconds are not supported), or a descriptor like @daily", shorten(spec), n)
 	}
-	return fmt.Sprintf("%q: %v", shorten(spec), err)
+	// The parser's own words are kept where they are readable; its
+	// "failed to parse int from : strconv.Atoi…" is replaced.
+	if n == 5 && strings.Contains(err.Error(), "strconv.") {
+		if msg := badField(fields); msg != "" {
+			return fmt.Sprintf("%q: %s", shorten(spec), msg)
+		}
+	}
+	return fmt.Sprintf("%q: %s", shorten(spec), strings.TrimSpace(strconvText.ReplaceAllString(err.Error(), "")))
+}
+
+// cronFields names the five fields and the values each takes.
+var cronFields = [5]struct{ name, values string }{
+	{"minute", "0-59"},
+	{"hour", "0-23"},
+	{"day-of-month", "1-31"},
+	{"month", "1-12 or JAN-DEC"},
+	{"day-of-week", "0-6 or SUN-SAT"},
+}
+
+// strconvText is the Go-internal tail the cron parser adds to some errors.
+var strconvText = regexp.MustCompile(`:? ?strconv\.\w+: parsing "[^"]*": invalid syntax`)
+
+// badField finds the first of five fields the parser refuses on its own
+// (the others set to *) and says what that field takes, instead of the
+// parser's "failed to parse int from : strconv.Atoi…".
+func badField(fields []string) string {
+	for i, f := range fields {
+		probe := []string{"*", "*", "*", "*", "*"}
+		probe[i] = f
+		if _, err := cron.ParseStandard(strings.Join(probe, " ")); err != nil {
+			return fmt.Sprintf("the %s field %q is not valid: use %s, a range like 1-5, a list like 1,3, a step like */2, or *", cronFields[i].name, shorten(f), cronFields[i].values)
+		}
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,8 @@ func TestParseSchedule(t *testing.T) {
 		{"61 * * * *", `cron schedule: "61 * * * *": end of range (61) above maximum (59): 61`},
 		{"@fortnightly", `cron schedule: "@fortnightly": unrecognized descriptor: @fortnightly`},
 		{"0 0 30 2 *", `cron schedule: "0 0 30 2 *" never fires (no such date)`},
+		{"@every 1m", ""},
+		{"CRON_TZ=UTC @every 2h", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -44,6 +47,43 @@ func TestParseSchedule(t *testing.T) {
 				t.Fatalf("ParseSchedule(%q) returned no schedule", tt.spec)
 			case tt.wantErr != "" && s != nil:
 				t.Fatalf("ParseSchedule(%q) returned a schedule with an error", tt.spec)
+			}
+		})
+	}
+}
+
+// TestParseSchedule_RefusesMoreThanOnceAMinute: robfig/cron rounds these up
+// to one second, so serve would start a sweep every second.
+func TestParseSchedule_RefusesMoreThanOnceAMinute(t *testing.T) {
+	for _, spec := range []string{"@every 0s", "@every 1ns", "@every -1s", "@every 30s", "CRON_TZ=UTC @every 59s"} {
+		t.Run(spec, func(t *testing.T) {
+			s, err := ParseSchedule(spec)
+			if err == nil || s != nil {
+				t.Fatalf("ParseSchedule(%q)=%v, %v, want an error", spec, s, err)
+			}
+			if !strings.Contains(err.Error(), "the shortest schedule is @every 1m") {
+				t.Fatalf("ParseSchedule(%q)=%v, want it to name the minimum", spec, err)
+			}
+		})
+	}
+}
+
+// TestParseSchedule_NamesTheBadField: the parser's raw strconv.Atoi text is
+// replaced by the field and what it takes.
+func TestParseSchedule_NamesTheBadField(t *testing.T) {
+	tests := []struct{ spec, want string }{
+		{"0 2 * * MON-", `cron schedule: "0 2 * * MON-": the day-of-week field "MON-" is not valid: use 0-6 or SUN-SAT, a range like 1-5, a list like 1,3, a step like */2, or *`},
+		{"0 2-x * * *", `cron schedule: "0 2-x * * *": the hour field "2-x" is not valid: use 0-23, a range like 1-5, a list like 1,3, a step like */2, or *`},
+		{"0 2 * FOO *", `cron schedule: "0 2 * FOO *": the month field "FOO" is not valid: use 1-12 or JAN-DEC, a range like 1-5, a list like 1,3, a step like */2, or *`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			_, err := ParseSchedule(tt.spec)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("ParseSchedule(%q)=%v, want %q", tt.spec, err, tt.want)
+			}
+			if strings.Contains(err.Error(), "strconv") {
+				t.Fatalf("ParseSchedule(%q)=%v: Go-internal text in the message", tt.spec, err)
 			}
 		})
 	}

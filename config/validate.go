@@ -130,6 +130,9 @@ func (c Config) validateCustomers(p *problems) {
 	default:
 		p.add(c.Line("customers.source"), "customers.source", "must be api or file, got %q", shorten(c.Customers.Source))
 	}
+	if _, _, err := c.Customers.DropLimit(); err != nil {
+		p.add(c.Line("customers.max_drop"), "customers.max_drop", "%s", err.Error())
+	}
 }
 
 func (c Config) validateAgreements(p *problems) {
@@ -151,6 +154,9 @@ func (c Config) validateAgreements(p *problems) {
 		case slices.Index(c.Agreements.Types, t) < i:
 			p.add(line, field, "%s is listed twice", t)
 		}
+	}
+	if _, err := c.Agreements.CurrentSinceTime(); err != nil {
+		p.add(c.Line("agreements.current_since"), "agreements.current_since", "%s", err.Error())
 	}
 	// With a bad type list, "required is not in it" would only repeat the problem.
 	if typesOK && !slices.Contains(c.Agreements.Types, c.Agreements.Required) {

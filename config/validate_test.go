@@ -60,6 +60,20 @@ func TestConfig_Validate(t *testing.T) {
 		}, nil},
 		{"required *", func(c *Config) { c.Agreements.Required = "*" },
 			[]string{`agreements.required: must be one of agreements.types (MicrosoftCustomerAgreement), got "*"`}},
+		{"current_since a date", func(c *Config) { c.Agreements.CurrentSince = "2024-01-15" }, nil},
+		{"current_since empty turns the check off", func(c *Config) { c.Agreements.CurrentSince = "" }, nil},
+		{"current_since not a date", func(c *Config) { c.Agreements.CurrentSince = "2023-13-01" },
+			[]string{`agreements.current_since: must be a date like 2023-04-01 (YYYY-MM-DD), or empty to turn the check off, got "2023-13-01"`}},
+		{"current_since a time", func(c *Config) { c.Agreements.CurrentSince = "2023-04-01T00:00:00Z" },
+			[]string{`agreements.current_since: must be a date like 2023-04-01 (YYYY-MM-DD), or empty to turn the check off, got "2023-04-01T00:00:00Z"`}},
+		{"max_drop percent", func(c *Config) { c.Customers.MaxDrop = "25%" }, nil},
+		{"max_drop count", func(c *Config) { c.Customers.MaxDrop = "40" }, nil},
+		{"max_drop over 100%", func(c *Config) { c.Customers.MaxDrop = "150%" },
+			[]string{`customers.max_drop: must be a percentage like 10% or a number of customers like 25, got "150%"`}},
+		{"max_drop words", func(c *Config) { c.Customers.MaxDrop = "ten" },
+			[]string{`customers.max_drop: must be a percentage like 10% or a number of customers like 25, got "ten"`}},
+		{"max_drop negative", func(c *Config) { c.Customers.MaxDrop = "-3" },
+			[]string{`customers.max_drop: must be a percentage like 10% or a number of customers like 25, got "-3"`}},
 		{"concurrency at the top", func(c *Config) { c.Fetch.Concurrency = MaxConcurrency }, nil},
 		{"negative timeout", func(c *Config) { c.Fetch.Timeout = Duration{-time.Second} },
 			[]string{"fetch.timeout: must be more than 0, got -1s"}},
@@ -88,4 +102,40 @@ func setRefresh(c *Config) {
 	c.Auth.TenantID = "11111111-2222-3333-4444-555555555555"
 	c.Auth.ClientID = "app"
 	c.Auth.RefreshTokenFile = "/var/lib/mcawatch/refresh-token"
+}
+
+func TestAgreements_CurrentSinceTime_MidnightUTC(t *testing.T) {
+	got, err := Default().Agreements.CurrentSinceTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC); !got.Equal(want) || got.Location() != time.UTC {
+		t.Fatalf("default CurrentSinceTime()=%v, want %v", got, want)
+	}
+	off := Agreements{CurrentSince: ""}
+	if got, err := off.CurrentSinceTime(); err != nil || !got.IsZero() {
+		t.Fatalf("empty CurrentSinceTime()=%v, %v, want the zero time (check off)", got, err)
+	}
+}
+
+func TestCustomers_DropLimit(t *testing.T) {
+	tests := []struct {
+		in      string
+		percent float64
+		count   int
+	}{
+		{"", 10, 10},
+		{"10%", 10, 10},
+		{"2.5%", 2.5, 10},
+		{"25", 0, 25},
+		{"0", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			p, n, err := Customers{MaxDrop: tt.in}.DropLimit()
+			if err != nil || p != tt.percent || n != tt.count {
+				t.Fatalf("DropLimit(%q)=%v, %d, %v, want %v, %d", tt.in, p, n, err, tt.percent, tt.count)
+			}
+		})
+	}
 }
