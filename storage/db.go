@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -22,13 +25,22 @@ type Options struct {
 	Now  func() time.Time // default time.Now
 	PID  int              // default os.Getpid()
 	Host string           // default os.Hostname()
+	// ReadOnly opens an existing database only: a missing file is an error
+	// (errors.Is(err, fs.ErrNotExist)) naming the path, and nothing is
+	// created. For the commands that only read (runs, report, history).
+	ReadOnly bool
+	// Logger is told what Open changed on its own, such as a database file
+	// whose mode it tightened; nil: nobody.
+	Logger *slog.Logger
 }
 
 // DB is an open mcawatch database.
 type DB struct {
-	path   string
-	writer *sql.DB // one connection: SQLite has one writer at a time
-	reader *sql.DB // read-only pool, so reads never wait for the writer
+	path   string      // absolute, as given: what messages name
+	file   string      // path with symbolic links resolved: what is opened and locked
+	loose  fs.FileMode // the mode Open tightened to 0600; 0 if it did not
+	writer *sql.DB     // one connection: SQLite has one writer at a time
+	reader *sql.DB     // read-only pool, so reads never wait for the writer
 	now    func() time.Time
 	pid    int
 	host   string
@@ -37,9 +49,11 @@ type DB struct {
 }
 
 // Open opens the mcawatch database at path, creating it (mode 0600) when it
-// does not exist, and brings its schema up to date. A file that is not an
-// mcawatch database, or whose schema is newer than this binary knows, is
-// refused without being changed.
+// does not exist unless opts.ReadOnly, and brings its schema up to date. A
+// file that is not an mcawatch database, or whose schema is newer than this
+// binary knows, is refused without being changed. An existing file that
+// others may read (mode 0644, say) is tightened to 0600 and the change is
+// logged and kept in Tightened.
 func Open(path string, opts Options) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -57,10 +71,27 @@ func Open(path string, opts Options) (*DB, error) {
 			db.host = "unknown"
 		}
 	}
-	if err := createFile(abs); err != nil {
+	if err := checkLink(abs); err != nil {
 		return nil, err
 	}
-	if err := probe(abs); err != nil {
+	if opts.ReadOnly {
+		if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s: %w", abs, fs.ErrNotExist)
+		}
+	} else if err := createFile(abs); err != nil {
+		return nil, err
+	}
+	if db.file, err = filepath.EvalSymlinks(abs); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	if db.loose, err = tighten(db.file); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	if db.loose != 0 && opts.Logger != nil {
+		opts.Logger.Warn(fmt.Sprintf("tightened mode of %s from %04o to 0600: it holds personal data", abs, db.loose),
+			"path", abs, "old_mode", fmt.Sprintf("%04o", db.loose))
+	}
+	if err := probe(db.file); err != nil {
 		return nil, err
 	}
 	if err := db.open(); err != nil {
@@ -69,6 +100,43 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	return db, nil
 }
+
+// checkLink refuses a path that is a symbolic link to nothing: creating the
+// database through it would create a file somewhere the user did not name,
+// and SQLite's own message for it does not say what is wrong.
+func checkLink(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+	if _, err := os.Stat(path); err != nil {
+		target, _ := os.Readlink(path)
+		return fmt.Errorf("open database %s: it is a symbolic link to %s, which cannot be opened: %w", path, target, err)
+	}
+	return nil
+}
+
+// tighten makes the database file readable by its owner alone, because it
+// holds personal data; it returns the mode it had if that gave others any
+// access, else 0.
+func tighten(file string) (fs.FileMode, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return 0, err
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o077 == 0 {
+		return 0, nil
+	}
+	if err := os.Chmod(file, 0o600); err != nil {
+		return 0, fmt.Errorf("tighten mode %04o to 0600: %w", perm, err)
+	}
+	return perm, nil
+}
+
+// Tightened is the mode the database file had when Open found it readable
+// by others and tightened it to 0600; ok is false when Open changed nothing.
+func (db *DB) Tightened() (from fs.FileMode, ok bool) { return db.loose, db.loose != 0 }
 
 // createFile creates the database file with mode 0600 before SQLite sees it,
 // because it holds personal data and SQLite would create it world-readable
@@ -109,7 +177,7 @@ func (db *DB) open() error {
 	//   - _txlock=immediate: a deferred transaction that reads then writes
 	//     fails at once with SQLITE_BUSY in WAL mode; taking the write lock
 	//     at BEGIN makes it wait its turn instead.
-	db.writer, err = sql.Open("sqlite", dsn(db.path,
+	db.writer, err = sql.Open("sqlite", dsn(db.file,
 		"_pragma=busy_timeout(5000)",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
@@ -126,8 +194,8 @@ func (db *DB) open() error {
 	if err := db.migrate(context.Background()); err != nil {
 		return err
 	}
-	chmodSidecars(db.path)
-	db.reader, err = sql.Open("sqlite", dsn(db.path,
+	chmodSidecars(db.file)
+	db.reader, err = sql.Open("sqlite", dsn(db.file,
 		"_pragma=busy_timeout(5000)",
 		"_pragma=foreign_keys(1)",
 		"_pragma=query_only(1)"))
@@ -185,10 +253,55 @@ func (db *DB) Path() string { return db.path }
 // round-trips to.
 func (db *DB) stamp() time.Time { return db.now().UTC().Truncate(time.Second) }
 
+// toSecond is t in UTC to the second, what a stored time round-trips to;
+// the zero time stays zero.
+func toSecond(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
+// toUnix is the stored form of a time: Unix seconds, NULL for the zero
+// time.
+func toUnix(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.Unix(), Valid: true}
+}
+
 // fromUnix reads a stored time; NULL is the zero time.
 func fromUnix(v sql.NullInt64) time.Time {
 	if !v.Valid {
 		return time.Time{}
 	}
 	return time.Unix(v.Int64, 0).UTC()
+}
+
+// SQLite's primary result codes that are about the database file rather
+// than the statement.
+const (
+	sqlitePerm     = 3
+	sqliteReadOnly = 8
+	sqliteIOErr    = 10
+	sqliteCorrupt  = 11
+	sqliteFull     = 13
+	sqliteCantOpen = 14
+	sqliteNotADB   = 26
+)
+
+// explain names the database file in an error that is about the file
+// (read-only, disk full, cannot open, …), which SQLite reports without its
+// path: "attempt to write a readonly database" alone does not say which.
+func (db *DB) explain(err error) error {
+	var coded interface{ Code() int }
+	if err == nil || !errors.As(err, &coded) || strings.Contains(err.Error(), db.path) {
+		return err
+	}
+	switch coded.Code() & 0xff {
+	case sqlitePerm, sqliteReadOnly, sqliteIOErr, sqliteCorrupt, sqliteFull, sqliteCantOpen, sqliteNotADB:
+		return fmt.Errorf("database %s: %w", db.path, err)
+	}
+	return err
 }

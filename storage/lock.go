@@ -36,14 +36,15 @@ func (e *LockedError) Error() string {
 // Is makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
-// Lock takes the one-sweep-per-database lock: an flock on the database path
-// plus ".lock", held until unlock is called or the process ends. Because the
+// Lock takes the one-sweep-per-database lock: an flock on the database's
+// real path (symbolic links resolved, so every name of one file takes one
+// lock) plus ".lock", held until unlock is called or the process ends. Because the
 // operating system releases it when its holder dies, a run still marked
 // running when the lock is taken has lost its process: Lock marks it
 // interrupted, ready to be resumed. If a live process holds the lock, the
 // error is a *LockedError.
 func (db *DB) Lock() (unlock func() error, err error) {
-	file := db.path + ".lock"
+	file := db.file + ".lock"
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", file, err)
@@ -98,7 +99,7 @@ func (db *DB) lockedError(file string) error {
 func (db *DB) interruptOrphans() error {
 	if _, err := db.writer.ExecContext(context.Background(),
 		`UPDATE runs SET state = 'interrupted' WHERE state = 'running'`); err != nil {
-		return fmt.Errorf("mark orphaned runs interrupted: %w", err)
+		return fmt.Errorf("mark orphaned runs interrupted: %w", db.explain(err))
 	}
 	return nil
 }

@@ -10,15 +10,18 @@ import (
 // all of the batch or, on any error, none of it. Saving a customer's result
 // again replaces it (within a batch, the last one counts), so a retried
 // batch is harmless. A customer missing from the run's list joins it at the
-// end; the customers table keeps the latest names. A result that fails
-// validation is reported naming the customer and field.
+// end; the customers table keeps the latest names. A result that cannot be
+// stored as it is (an empty agreement type, too many records, an unknown
+// status) is stored as its customer's error, code InvalidAnswer, so one
+// customer's odd answer never fails the batch; only a customer id that is
+// not a GUID is an error.
 func (db *DB) SaveResults(runID int64, batch []Result) error {
 	checked := make([]Result, 0, len(batch))
 	index := make(map[string]int, len(batch))
 	for _, r := range batch {
 		r, err := checkResult(r)
 		if err != nil {
-			return fmt.Errorf("save results of run %d: %w", runID, err)
+			return fmt.Errorf("save results of run %d: %w", runID, db.explain(err))
 		}
 		if i, ok := index[r.Customer.ID]; ok {
 			checked[i] = r
@@ -29,7 +32,7 @@ func (db *DB) SaveResults(runID int64, batch []Result) error {
 	}
 	if err := db.saveResults(runID, checked); err != nil {
 		db.list.drop() // it may hold what the failed transaction undid
-		return fmt.Errorf("save results of run %d: %w", runID, err)
+		return fmt.Errorf("save results of run %d: %w", runID, db.explain(err))
 	}
 	return nil
 }
@@ -159,7 +162,11 @@ func insertResults(ctx context.Context, tx *sql.Tx, st *writeStatements, runID i
 		}
 		counts.done++
 		for j, a := range r.Acceptances {
-			if err := accs.add(acceptanceKey(key, j), a.Type, a.DateAgreed.Unix(), a.TemplateID,
+			var date any // NULL: no usable date
+			if !a.DateAgreed.IsZero() {
+				date = a.DateAgreed.Unix()
+			}
+			if err := accs.add(acceptanceKey(key, j), a.Type, date, a.TemplateID,
 				a.ContactName, a.ContactEmail, a.ContactPhone, a.AgreementLink, a.UserID); err != nil {
 				return fmt.Errorf("insert acceptances: %w", err)
 			}

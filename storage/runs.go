@@ -9,7 +9,7 @@ import (
 func (db *DB) Run(runID int64) (Run, error) {
 	run, err := findRun(context.Background(), db.reader, `id = ?`, runID)
 	if err != nil {
-		return Run{}, fmt.Errorf("run %d: %w", runID, err)
+		return Run{}, fmt.Errorf("run %d: %w", runID, db.explain(err))
 	}
 	return run, nil
 }
@@ -19,7 +19,7 @@ func (db *DB) Run(runID int64) (Run, error) {
 func (db *DB) LatestRun(state RunState) (Run, error) {
 	run, err := findRun(context.Background(), db.reader, `state = ? ORDER BY id DESC LIMIT 1`, state)
 	if err != nil {
-		return Run{}, fmt.Errorf("latest %s run: %w", state, err)
+		return Run{}, fmt.Errorf("latest %s run: %w", state, db.explain(err))
 	}
 	return run, nil
 }
@@ -30,7 +30,7 @@ func (db *DB) PreviousComplete(runID int64) (Run, error) {
 	run, err := findRun(context.Background(), db.reader,
 		`state = 'complete' AND id < ? ORDER BY id DESC LIMIT 1`, runID)
 	if err != nil {
-		return Run{}, fmt.Errorf("complete run before %d: %w", runID, err)
+		return Run{}, fmt.Errorf("complete run before %d: %w", runID, db.explain(err))
 	}
 	return run, nil
 }
@@ -39,19 +39,19 @@ func (db *DB) PreviousComplete(runID int64) (Run, error) {
 func (db *DB) ListRuns() ([]Run, error) {
 	rows, err := db.reader.QueryContext(context.Background(), `SELECT `+runColumns+` FROM runs ORDER BY id DESC`)
 	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
+		return nil, fmt.Errorf("list runs: %w", db.explain(err))
 	}
 	defer rows.Close()
 	var runs []Run
 	for rows.Next() {
 		run, err := scanRun(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list runs: %w", err)
+			return nil, fmt.Errorf("list runs: %w", db.explain(err))
 		}
 		runs = append(runs, run)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
+		return nil, fmt.Errorf("list runs: %w", db.explain(err))
 	}
 	return runs, nil
 }
@@ -61,7 +61,7 @@ func (db *DB) ListRuns() ([]Run, error) {
 func (db *DB) RunCustomers(runID int64) ([]Customer, error) {
 	cs, err := db.runCustomers(runID, false)
 	if err != nil {
-		return nil, fmt.Errorf("customers of run %d: %w", runID, err)
+		return nil, fmt.Errorf("customers of run %d: %w", runID, db.explain(err))
 	}
 	return cs, nil
 }
@@ -71,7 +71,7 @@ func (db *DB) RunCustomers(runID int64) ([]Customer, error) {
 func (db *DB) PendingCustomers(runID int64) ([]Customer, error) {
 	cs, err := db.runCustomers(runID, true)
 	if err != nil {
-		return nil, fmt.Errorf("pending customers of run %d: %w", runID, err)
+		return nil, fmt.Errorf("pending customers of run %d: %w", runID, db.explain(err))
 	}
 	return cs, nil
 }

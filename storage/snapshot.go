@@ -6,38 +6,37 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // LoadSnapshot reads a run with every customer that has a result in it,
 // sorted by customer id, named as the run saw them. An error result comes
 // with the customer's last good result (its newest ok result in an earlier
-// complete run), and a missing customer of a complete run with the start of
-// its missing streak. It reads in a handful of streamed, sequential queries,
+// complete run), and a missing or outdated customer of a complete run with
+// the start of its missing or outdated streak. It reads in a handful of streamed, sequential queries,
 // whatever the number of customers.
 func (db *DB) LoadSnapshot(runID int64) (*Snapshot, error) {
 	ctx := context.Background()
 	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("load snapshot of run %d: %w", runID, err)
+		return nil, fmt.Errorf("load snapshot of run %d: %w", runID, db.explain(err))
 	}
 	defer tx.Rollback()
 	run, err := findRun(ctx, tx, `id = ?`, runID)
 	if err != nil {
-		return nil, fmt.Errorf("load snapshot of run %d: %w", runID, err)
+		return nil, fmt.Errorf("load snapshot of run %d: %w", runID, db.explain(err))
 	}
 	states, positions, err := loadResults(ctx, tx, runID)
 	if err != nil {
-		return nil, fmt.Errorf("load snapshot of run %d: %w", runID, err)
+		return nil, fmt.Errorf("load snapshot of run %d: %w", runID, db.explain(err))
 	}
 	if err := loadAcceptances(ctx, tx, states, positions, runID); err != nil {
-		return nil, fmt.Errorf("load snapshot of run %d: %w", runID, err)
+		return nil, fmt.Errorf("load snapshot of run %d: %w", runID, db.explain(err))
 	}
 	slices.SortFunc(states, func(a, b CustomerState) int {
 		return strings.Compare(a.Result.Customer.ID, b.Result.Customer.ID)
 	})
 	if err := loadLastGood(ctx, tx, states, runID); err != nil {
-		return nil, fmt.Errorf("load snapshot of run %d: last good results: %w", runID, err)
+		return nil, fmt.Errorf("load snapshot of run %d: last good results: %w", runID, db.explain(err))
 	}
 	return &Snapshot{Run: run, Customers: states}, nil
 }
@@ -51,7 +50,8 @@ func loadResults(ctx context.Context, tx *sql.Tx, runID int64) ([]CustomerState,
 		return nil, nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT r.position, r.customer_id, rc.company_name, rc.domain, rc.relationship,
-		r.status, r.http_status, r.error_code, r.message, r.attempts, r.direct_signed, r.missing_since
+		r.status, r.http_status, r.error_code, r.message, r.attempts, r.direct_signed, r.missing_since,
+		r.outdated_since
 		FROM results r JOIN run_customers rc ON rc.run_id = r.run_id AND rc.position = r.position
 		WHERE r.id BETWEEN ? AND ? ORDER BY r.id`, lo, hi)
 	if err != nil {
@@ -64,13 +64,14 @@ func loadResults(ctx context.Context, tx *sql.Tx, runID int64) ([]CustomerState,
 		var s CustomerState
 		r := &s.Result
 		var pos int64
-		var since sql.NullInt64
+		var missing, outdated sql.NullInt64
 		if err := rows.Scan(&pos, &r.Customer.ID, &r.Customer.CompanyName, &r.Customer.Domain, &r.Customer.Relationship,
-			&r.Status, &r.HTTPStatus, &r.ErrorCode, &r.Message, &r.Attempts, &r.DirectSigned, &since); err != nil {
+			&r.Status, &r.HTTPStatus, &r.ErrorCode, &r.Message, &r.Attempts, &r.DirectSigned, &missing,
+			&outdated); err != nil {
 			return nil, nil, err
 		}
 		if r.Status == StatusOK {
-			s.MissingSince = fromUnix(since)
+			s.MissingSince, s.OutdatedSince = fromUnix(missing), fromUnix(outdated)
 		}
 		states = append(states, s)
 		positions = append(positions, pos)
@@ -84,10 +85,10 @@ const acceptanceColumns = `a.type, a.date_agreed, a.template_id, a.contact_name,
 
 func scanAcceptance(rows *sql.Rows, key any) (Acceptance, error) {
 	var a Acceptance
-	var date int64
+	var date sql.NullInt64
 	err := rows.Scan(key, &a.Type, &date, &a.TemplateID, &a.ContactName, &a.ContactEmail,
 		&a.ContactPhone, &a.AgreementLink, &a.UserID)
-	a.DateAgreed = time.Unix(date, 0).UTC()
+	a.DateAgreed = fromUnix(date)
 	return a, err
 }
 

@@ -41,12 +41,12 @@ func TestDB_Trend(t *testing.T) {
 	}{
 		{"last two up to run 4", 4, 2, []TrendPoint{
 			{RunID: 2, Started: starts[1], Customers: 4, Accepted: 2, Missing: 2},
-			{RunID: 4, Started: starts[3], Customers: 4, Accepted: 3, Errors: 1},
+			{RunID: 4, Started: starts[3], Customers: 4, Accepted: 3, Missing: 1, Errors: 1}, // customer 1 carries its missing state
 		}},
 		{"all", 10, 10, []TrendPoint{
 			{RunID: 1, Started: starts[0], Customers: 4, Accepted: 1, Missing: 2, Errors: 1},
 			{RunID: 2, Started: starts[1], Customers: 4, Accepted: 2, Missing: 2},
-			{RunID: 4, Started: starts[3], Customers: 4, Accepted: 3, Errors: 1},
+			{RunID: 4, Started: starts[3], Customers: 4, Accepted: 3, Missing: 1, Errors: 1}, // customer 1 carries its missing state
 			{RunID: 5, Started: starts[4]},
 		}},
 		{"before any complete run", 0, 5, []TrendPoint{}},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // normalizeID checks that id is a GUID (8-4-4-4-12 hex digits) and returns
@@ -32,8 +33,18 @@ func normalizeID(id string) (string, error) {
 	return strings.ToLower(id), nil
 }
 
+// InvalidAnswer is the ErrorCode of a result storage could not keep as it
+// was given (an empty agreement type, more records than a customer can
+// have, an unknown status): the customer's answer was odd, and it is stored
+// as that customer's error instead of failing the batch it came in.
+const InvalidAnswer = "invalid_answer"
+
 // checkResult validates one result and returns the copy that is stored: id
-// in lower case, acceptances in (type, date, template) order, dates in UTC.
+// in lower case, acceptances in (type, date, template) order, dates in UTC,
+// an unusable date as the zero time. A result that cannot be stored as it
+// is becomes the customer's error result (code InvalidAnswer, a message
+// saying what was wrong); only an id that is not a GUID, which no answer
+// can bring (the run's list was checked by BeginRun), is an error.
 func checkResult(r Result) (Result, error) {
 	id, err := normalizeID(r.Customer.ID)
 	if err != nil {
@@ -41,35 +52,47 @@ func checkResult(r Result) (Result, error) {
 	}
 	r.Customer.ID = id
 	if r.DirectSigned > DirectNotSigned {
-		return Result{}, fmt.Errorf("customer %q: direct_signed %d is unknown", id, r.DirectSigned)
+		return invalidAnswer(r, fmt.Sprintf("direct-sign answer %d is unknown", r.DirectSigned)), nil
 	}
 	switch r.Status {
 	case StatusOK:
 	case StatusError:
-		if len(r.Acceptances) > 0 {
-			return Result{}, fmt.Errorf("customer %q: an error result has %d acceptances", id, len(r.Acceptances))
-		}
+		r.Acceptances = nil // an error result has no records to keep
 		return r, nil
 	default:
-		return Result{}, fmt.Errorf("customer %q: status %q is unknown", id, r.Status)
+		return invalidAnswer(r, fmt.Sprintf("status %q is unknown", r.Status)), nil
 	}
 	if len(r.Acceptances) > maxRecords {
-		return Result{}, fmt.Errorf("customer %q: %d acceptances, at most %d are kept", id, len(r.Acceptances), maxRecords)
+		return invalidAnswer(r, fmt.Sprintf("%d acceptance records, at most %d are kept", len(r.Acceptances), maxRecords)), nil
 	}
 	accs := make([]Acceptance, len(r.Acceptances))
 	for i, a := range r.Acceptances {
-		switch {
-		case a.Type == "":
-			return Result{}, fmt.Errorf("customer %q: acceptance %d: type is empty", id, i+1)
-		case a.DateAgreed.IsZero():
-			return Result{}, fmt.Errorf("customer %q: acceptance %d: date_agreed is zero", id, i+1)
+		if a.Type == "" {
+			return invalidAnswer(r, fmt.Sprintf("acceptance record %d has no agreement type", i+1)), nil
 		}
-		a.DateAgreed = a.DateAgreed.UTC()
+		a.DateAgreed = usableDate(a.DateAgreed)
 		accs[i] = a
 	}
 	sortAcceptances(accs)
 	r.Acceptances = accs
 	return r, nil
+}
+
+// usableDate is d in UTC, or the zero time when d is not a usable date:
+// zero, or .NET's minimum date 0001-01-01 in whatever zone it came.
+func usableDate(d time.Time) time.Time {
+	d = d.UTC()
+	if d.Year() <= 1 {
+		return time.Time{}
+	}
+	return d
+}
+
+// invalidAnswer is r stored as its customer's error: what was wrong with
+// the answer, in place of the answer.
+func invalidAnswer(r Result, problem string) Result {
+	return Result{Customer: r.Customer, Status: StatusError, HTTPStatus: r.HTTPStatus, ErrorCode: InvalidAnswer,
+		Message: "the answer could not be stored: " + problem, Attempts: r.Attempts}
 }
 
 // sortAcceptances orders records by type, date agreed and template id.
