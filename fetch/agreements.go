@@ -28,7 +28,7 @@ func (c *Client) agreements(ctx context.Context, customerID string, attempts *in
 		attempts: attempts,
 		decode: func(status int, body []byte) error {
 			var err error
-			all, err = parseAgreements(status, body)
+			all, err = parseAgreements(status, body, c.types)
 			return err
 		},
 	})
@@ -38,18 +38,11 @@ func (c *Client) agreements(ctx context.Context, customerID string, attempts *in
 	return c.tracked(all), nil
 }
 
-// tracked keeps the records of tracked types, ordered by type then newest
-// first.
-func (c *Client) tracked(all []Agreement) []Agreement {
-	order := func(t string) int {
-		return slices.IndexFunc(c.types, func(x string) bool { return strings.EqualFold(x, t) })
-	}
-	out := make([]Agreement, 0, len(all))
-	for _, a := range all {
-		if order(a.Type) >= 0 {
-			out = append(out, a)
-		}
-	}
+// tracked orders the records (all of tracked types, in their canonical
+// spelling) by type then newest first; undated records come last within
+// their type.
+func (c *Client) tracked(out []Agreement) []Agreement {
+	order := func(t string) int { return slices.Index(c.types, t) }
 	slices.SortStableFunc(out, func(x, y Agreement) int {
 		if ox, oy := order(x.Type), order(y.Type); ox != oy {
 			return ox - oy
@@ -57,6 +50,37 @@ func (c *Client) tracked(all []Agreement) []Agreement {
 		return y.DateAgreed.Compare(x.DateAgreed)
 	})
 	return out
+}
+
+// TypeMCloudA is the Microsoft Cloud Agreement's agreement type.
+const TypeMCloudA = "MicrosoftCloudAgreement"
+
+// knownTypes are the agreement types in their canonical spelling.
+var knownTypes = []string{TypeMCA, TypeMCloudA}
+
+// CanonicalType returns typ in the canonical spelling of the known type it
+// names case-insensitively (microsoftCustomerAgreement →
+// MicrosoftCustomerAgreement), or typ unchanged when it names none. Types
+// are normalised once, here in fetch: every Agreement a Client returns
+// carries the spelling of its Options.Types, canonicalised by this.
+func CanonicalType(typ string) string {
+	for _, k := range knownTypes {
+		if strings.EqualFold(k, typ) {
+			return k
+		}
+	}
+	return typ
+}
+
+// canonicalType returns the entry of types (already canonical) that typ
+// names case-insensitively, and whether there is one.
+func canonicalType(typ string, types []string) (string, bool) {
+	for _, t := range types {
+		if strings.EqualFold(t, typ) {
+			return t, true
+		}
+	}
+	return typ, false
 }
 
 // DirectSigned reports whether the customer accepted the Microsoft Customer

@@ -27,7 +27,12 @@ func decodeAgreementsFast(body []byte) (a agreementsBody, ok bool) {
 	ok = d.object(func(key string) bool {
 		switch key {
 		case "totalCount":
-			return d.once(&seen, 1) && d.int(&a.TotalCount)
+			var n int
+			if !d.once(&seen, 1) || !d.int(&n) {
+				return false
+			}
+			a.TotalCount = &n
+			return true
 		case "items":
 			return d.once(&seen, 2) && d.items(&a.Items)
 		}

@@ -137,7 +137,7 @@ func TestRefreshTokenSource_EntraErrors(t *testing.T) {
 	}{
 		{name: "invalid_grant", status: 400, body: `{"error":"invalid_grant","error_description":"AADSTS70000: grant is invalid.\r\nTrace ID: abc"}`, wantMsg: "consent again"},
 		{name: "invalid_client echoing the secret", status: 401, body: `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret ` + secret + ` for ` + refresh + `"}`, wantMsg: "invalid_client"},
-		{name: "html", status: 502, body: `<html>` + secret + `</html>`, wantMsg: "status 502"},
+		{name: "html", status: 403, body: `<html>` + secret + `</html>`, wantMsg: "403 Forbidden"},
 		{name: "no access token", status: 200, body: `{"token_type":"Bearer"}`, wantMsg: "no access token"},
 	}
 	for _, tt := range tests {

@@ -186,7 +186,7 @@ func BenchmarkParseAgreements(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := parseAgreements(http.StatusOK, bodies[i%len(bodies)]); err != nil {
+		if _, err := parseAgreements(http.StatusOK, bodies[i%len(bodies)], []string{TypeMCA}); err != nil {
 			b.Fatal(err)
 		}
 		i++

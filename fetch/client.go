@@ -38,7 +38,7 @@ const TypeMCA = "MicrosoftCustomerAgreement"
 type Options struct {
 	BaseURL       string        // [https://api.partnercenter.microsoft.com]; only https, or http on loopback
 	Token         TokenSource   // required
-	HTTPClient    *http.Client  // [a client with MaxIdleConnsPerHost ≥ Concurrency]
+	HTTPClient    *http.Client  // [a client with MaxIdleConnsPerHost ≥ Concurrency]; copied with a redirect guard (see guardRedirects)
 	Timeout       time.Duration // per request [30s]
 	MaxAttempts   int           // [6]
 	Concurrency   int           // [16]
@@ -48,6 +48,11 @@ type Options struct {
 	CorrelationID string        // [new GUID]
 	Types         []string      // tracked agreement types [MicrosoftCustomerAgreement]
 	Required      string        // [MicrosoftCustomerAgreement]; must be one of Types
+	// CurrentSince is the cut-off of a current acceptance: a customer whose
+	// records of the Required type are all dated before it (or undated) is
+	// asked its direct-sign status, as is one with none. Zero turns the
+	// check off: any record of the Required type is enough.
+	CurrentSince time.Time
 	// InitialRate is the request rate (per second) the adaptive limiter starts
 	// at. 0 starts unlimited: the limit is set from the rate actually achieved
 	// at the first 429 (see rate.go).
@@ -70,6 +75,7 @@ type Client struct {
 	correlation string
 	types       []string
 	required    string
+	since       time.Time
 	log         *slog.Logger
 	rate        *adaptiveRate
 
@@ -110,7 +116,8 @@ func New(opts Options) (*Client, error) {
 		app:         "mcawatch/" + orDefault(opts.Version, DefaultVersion),
 		correlation: opts.CorrelationID,
 		types:       slices.Clone(opts.Types),
-		required:    orDefault(opts.Required, TypeMCA),
+		required:    CanonicalType(orDefault(opts.Required, TypeMCA)),
+		since:       opts.CurrentSince.UTC(),
 		log:         opts.Logger,
 		maxBody:     DefaultMaxBody,
 		sleep:       sleepCtx,
@@ -121,6 +128,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if len(c.types) == 0 {
 		c.types = []string{TypeMCA}
+	}
+	for i, t := range c.types {
+		c.types[i] = CanonicalType(t)
 	}
 	if !slices.Contains(c.types, c.required) {
 		return nil, fmt.Errorf("fetch options: required type %q is not among the tracked types %v", c.required, c.types)
@@ -134,6 +144,7 @@ func New(opts Options) (*Client, error) {
 	if c.http == nil {
 		c.http = defaultHTTPClient(c.concurrency)
 	}
+	c.http = guardRedirects(c.http)
 	c.rate = newAdaptiveRate(opts.InitialRate, time.Now, c.log)
 	return c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"syscall"
 	"unicode/utf8"
@@ -18,6 +19,20 @@ var ErrUnauthorized = errors.New("unauthorized: the access token was refused or 
 // ErrMFARequired means Partner Center answered 401 with code 900421: the
 // token lacks the MFA claim. A sweep stops on it.
 var ErrMFARequired = errors.New("the access token lacks the MFA claim (code 900421): the partner must re-consent with MFA to get a new refresh token")
+
+// ErrNoRelationship means Partner Center answered 403 with code 20002: the
+// partner has no commerce (reseller) relationship with the customer, so the
+// customer's agreements are not the partner's to ask (nor its MCA the
+// partner's to obtain). An *APIError of that answer matches it with
+// errors.Is; ErrorFields gives it the code CodeNoRelationship.
+var ErrNoRelationship = errors.New("no reseller relationship: the MCA is not needed for this customer through you")
+
+// CodeNoRelationship is the error code ErrorFields gives a customer whose
+// query answered ErrNoRelationship (403, Partner Center code 20002).
+const CodeNoRelationship = "no_relationship"
+
+// codeNoRelationship is Partner Center's error code for ErrNoRelationship.
+const codeNoRelationship = "20002"
 
 // errBodyTooLarge is wrapped in a BodyError when a body exceeds the limit.
 var errBodyTooLarge = errors.New("body exceeds the size limit")
@@ -34,7 +49,10 @@ type APIError struct {
 
 // Error implements error.
 func (e *APIError) Error() string {
-	s := "partner center answered " + strconv.Itoa(e.Status)
+	s := "Partner Center answered " + strconv.Itoa(e.Status)
+	if text := http.StatusText(e.Status); text != "" {
+		s += " " + text
+	}
 	if e.Code != "" {
 		s += " code " + e.Code
 	}
@@ -44,7 +62,16 @@ func (e *APIError) Error() string {
 	if e.Description != "" {
 		s += ": " + clip(e.Description, 200)
 	}
+	if e.Is(ErrNoRelationship) {
+		s += " (" + ErrNoRelationship.Error() + ")"
+	}
 	return s
+}
+
+// Is reports whether e is the answer target names: ErrNoRelationship for a
+// 403 with code 20002.
+func (e *APIError) Is(target error) bool {
+	return target == ErrNoRelationship && e.Status == http.StatusForbidden && e.Code == codeNoRelationship
 }
 
 // BodyError is a response body that could not be read or parsed: malformed
@@ -97,7 +124,9 @@ func classifyTransport(err error) *transportError {
 // ErrorFields flattens err for storing a customer's failure: the HTTP status
 // (0 when no answer came), a short code and a short secret-free message.
 // Transport failures give codes "timeout", "reset" or "transport"; body
-// failures "malformed_body", "truncated_body" or "body_too_large".
+// failures "malformed_body", "truncated_body" or "body_too_large"; an answer
+// without a Partner Center code "http_<status>"; a 403 code 20002
+// CodeNoRelationship.
 func ErrorFields(err error) (httpStatus int, code, message string) {
 	if err == nil {
 		return 0, "", ""
@@ -113,6 +142,8 @@ func ErrorFields(err error) (httpStatus int, code, message string) {
 			status = apiErr.Status
 		}
 		return status, code, message
+	case errors.Is(err, ErrNoRelationship) && errors.As(err, &apiErr):
+		return apiErr.Status, CodeNoRelationship, message
 	case errors.As(err, &apiErr):
 		code = apiErr.Code
 		if code == "" {
@@ -137,6 +168,10 @@ func ErrorFields(err error) (httpStatus int, code, message string) {
 		return 0, "timeout", message
 	case errors.Is(err, ErrUnauthorized):
 		return 0, "unauthorized", message
+	case errors.Is(err, ErrNoToken):
+		return 0, "no_token", message
+	case errors.As(err, new(*RedirectError)):
+		return 0, "redirect_refused", message
 	default:
 		return 0, "error", message
 	}

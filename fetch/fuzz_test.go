@@ -14,7 +14,7 @@ func FuzzParseAgreements(f *testing.F) {
 		f.Add(fixture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, err := parseAgreements(200, body)
+		got, err := parseAgreements(200, body, bothTypes)
 		if err != nil {
 			var be *BodyError
 			if !errors.As(err, &be) {

@@ -74,3 +74,6 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// bothTypes tracks the two agreement types the fixtures hold.
+var bothTypes = []string{TypeMCA, TypeMCloudA}

@@ -25,7 +25,7 @@ type outcome struct {
 	err        error
 	status     int           // 0 when no answer came
 	retryable  bool          // a retry may succeed
-	retryAfter time.Duration // from a 429's Retry-After; 0 when absent
+	retryAfter time.Duration // from Retry-After, on any status; 0 when absent
 	token      string        // the access token used
 }
 
@@ -63,22 +63,7 @@ func (c *Client) get(ctx context.Context, cl call) error {
 		if !o.retryable || failures >= c.maxAttempts {
 			return o.err
 		}
-		var wait time.Duration
-		if o.status == http.StatusTooManyRequests {
-			throttles++
-			// Wait what the server asked; if it asks again, add
-			// exponential backoff so the retries of many workers spread.
-			switch {
-			case o.retryAfter == 0:
-				wait = c.backoff(throttles)
-			case throttles == 1:
-				wait = o.retryAfter
-			default:
-				wait = o.retryAfter + c.backoff(throttles-1)
-			}
-		} else {
-			wait = c.backoff(failures)
-		}
+		wait := c.retryWait(o, &throttles, failures)
 		c.retries.Add(1)
 		c.log.Debug("retrying", "path", cl.path, "request_id", requestID,
 			"status", o.status, "attempt", failures+1, "wait", wait, "error", o.err)
@@ -95,7 +80,13 @@ func (c *Client) attempt(ctx context.Context, cl call, requestID string) outcome
 		if ctx.Err() != nil {
 			return outcome{err: ctx.Err()}
 		}
-		return outcome{err: fmt.Errorf("%w: %w", ErrUnauthorized, err)}
+		// A refusal is ErrUnauthorized already; any other failure to get
+		// a token (the token endpoint kept failing) is ErrNoToken, which
+		// stops a sweep too but is no authentication failure.
+		if errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrNoToken) {
+			return outcome{err: err}
+		}
+		return outcome{err: fmt.Errorf("%w: %w", ErrNoToken, err)}
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -115,6 +106,9 @@ func (c *Client) attempt(ctx context.Context, cl call, requestID string) outcome
 		c.rate.observe(noAnswer, time.Since(start))
 		if ctx.Err() != nil {
 			return outcome{err: ctx.Err(), token: tok}
+		}
+		if re := (*RedirectError)(nil); errors.As(err, &re) {
+			return outcome{err: re, token: tok}
 		}
 		return outcome{err: classifyTransport(err), retryable: true, token: tok}
 	}
@@ -157,10 +151,31 @@ func (c *Client) attempt(ctx context.Context, cl call, requestID string) outcome
 	} else {
 		o.retryable = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 	}
-	if isThrottled {
-		o.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	}
+	// Retry-After counts on every status that carries it (503 as much as
+	// 429), not only on throttling.
+	o.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return o
+}
+
+// retryWait is the wait before retrying after o, the failures-th failure
+// of one request; throttles counts its 429 answers and answers with a
+// Retry-After. The server's Retry-After (capped at maxRetryAfter) is
+// waited as asked the first time; if the server asks again, exponential
+// backoff is added so the retries of many workers spread. Without one, a
+// 429 backs off by its own count and any other failure by the failures.
+func (c *Client) retryWait(o outcome, throttles *int, failures int) time.Duration {
+	if o.status != http.StatusTooManyRequests && o.retryAfter == 0 {
+		return c.backoff(failures)
+	}
+	*throttles++
+	switch {
+	case o.retryAfter == 0:
+		return c.backoff(*throttles)
+	case *throttles == 1:
+		return o.retryAfter
+	default:
+		return o.retryAfter + c.backoff(*throttles-1)
+	}
 }
 
 // The names of the headers every request carries, in the canonical form

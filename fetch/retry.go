@@ -22,11 +22,15 @@ const (
 
 // backoff returns the wait before the retry following the n-th failure.
 func (c *Client) backoff(n int) time.Duration {
-	d := backoffCap
-	if n < 20 {
-		d = min(backoffBase<<(n-1), backoffCap)
+	return c.jitter(backoffBound(n))
+}
+
+// backoffBound is the upper bound of the wait after the n-th failure.
+func backoffBound(n int) time.Duration {
+	if n >= 20 {
+		return backoffCap
 	}
-	return c.jitter(d)
+	return min(backoffBase<<(n-1), backoffCap)
 }
 
 // fullJitter returns a uniform duration in [0, d].

@@ -3,7 +3,6 @@ package fetch
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,7 +11,7 @@ import (
 )
 
 // Sweep asks every customer's agreements (and, for a customer with no
-// acceptance of the Required type, its direct-sign status) with at most
+// current acceptance of the Required type, its direct-sign status) with at most
 // Options.Concurrency customers in flight, and calls fn with each customer's
 // Result as soon as it completes, in completion order.
 //
@@ -20,7 +19,7 @@ import (
 // without locks. A customer's failure is recorded on its Result and the
 // sweep goes on. Sweep stops early only when ctx ends, when fn returns an
 // error, or on an auth failure that refreshing cannot fix
-// (ErrUnauthorized, ErrMFARequired); it then returns that error, and
+// (ErrUnauthorized, ErrMFARequired) or no token at all (ErrNoToken); it then returns that error, and
 // customers cut off mid-flight get no Result.
 func (c *Client) Sweep(ctx context.Context, customers []Customer, fn func(Result) error) error {
 	start := time.Now()
@@ -109,10 +108,8 @@ func (c *Client) sweepOne(ctx context.Context, cu Customer) Result {
 		return r
 	}
 	r.Agreements = ags
-	for _, a := range ags {
-		if strings.EqualFold(a.Type, c.required) {
-			return r
-		}
+	if c.hasCurrent(ags) {
+		return r
 	}
 	signed, err := c.directSigned(ctx, cu.ID, &r.Attempts)
 	if err != nil {
@@ -123,7 +120,23 @@ func (c *Client) sweepOne(ctx context.Context, cu Customer) Result {
 	return r
 }
 
+// hasCurrent reports whether ags hold a current acceptance of the required
+// type: one dated on or after Options.CurrentSince (any one, when that is
+// zero). An undated record cannot prove the current agreement. Types are
+// canonical already, so they compare exactly, as storage compares them.
+func (c *Client) hasCurrent(ags []Agreement) bool {
+	for _, a := range ags {
+		if a.Type != c.required {
+			continue
+		}
+		if c.since.IsZero() || !a.DateAgreed.IsZero() && !a.DateAgreed.Before(c.since) {
+			return true
+		}
+	}
+	return false
+}
+
 // isFatal reports whether err ends a sweep: no other customer can succeed.
 func isFatal(err error) bool {
-	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrMFARequired)
+	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrMFARequired) || errors.Is(err, ErrNoToken)
 }

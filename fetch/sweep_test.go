@@ -134,7 +134,9 @@ func TestClient_Sweep_ExpireTokensMidSweep(t *testing.T) {
 		if n == 50 {
 			srv.ExpireTokens()
 		}
-		if r.Err != nil {
+		// pctest gives some customers no reseller relationship (403
+		// code 20002): their answer, not a failure of the refresh.
+		if r.Err != nil && !errors.Is(r.Err, ErrNoRelationship) {
 			errs++
 		}
 		return nil
