@@ -27,12 +27,16 @@ func (s *Server) handleAgreements(w http.ResponseWriter, r *http.Request, c *cal
 		return
 	}
 	if f := s.faults.forAgreements(id, s.roll(&s.rolls, 1)); f != "" {
-		s.answerFault(w, r, c, f, func() []byte { return s.agreementsFor(id, typ) })
+		s.answerFault(w, r, c, f, func() []byte { body, _ := s.agreementsFor(id, typ); return body })
 		return
 	}
-	body := s.agreementsFor(id, typ)
-	if body == nil {
+	body, status := s.agreementsFor(id, typ)
+	switch status {
+	case http.StatusNotFound:
 		writeCustomerNotFound(w)
+		return
+	case http.StatusForbidden:
+		writeBody(w, status, body)
 		return
 	}
 	if s.roll(&s.boms, 2) < 0.1 {
@@ -42,19 +46,24 @@ func (s *Server) handleAgreements(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 // agreementsFor returns the customer's records of type typ (one of
-// TypeMCA, TypeMCloudA, TypeAll) rendered, or nil when the customer does not
-// exist. The caller must not modify the answer: it is shared.
+// TypeMCA, TypeMCloudA, TypeAll) rendered with status 200; status 404 and a
+// nil body when the customer does not exist; status 403 and noCommerceBody
+// when the partner has no commerce relationship with it. The caller must not
+// modify the answer: it is shared.
 //
 // A rendered answer is kept for the next request about the same customer
 // and type. It is valid as long as the portfolio holds the same *Customer:
 // every change stores a new one (see update), so a changed customer is
 // rendered afresh and a stale answer is never served.
-func (s *Server) agreementsFor(id, typ string) []byte {
+func (s *Server) agreementsFor(id, typ string) ([]byte, int) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c, ok := s.byID[id]
 	if !ok {
-		return nil
+		return nil, http.StatusNotFound
+	}
+	if !c.Commerce() {
+		return noCommerceBody, http.StatusForbidden
 	}
 	var ra *renderedAgreements
 	if v, ok := s.rendered.Load(id); ok && v.(*renderedAgreements).c == c {
@@ -65,11 +74,11 @@ func (s *Server) agreementsFor(id, typ string) []byte {
 	}
 	slot := &ra.bodies[agreementTypeIndex(typ)]
 	if b := slot.Load(); b != nil {
-		return *b
+		return *b, http.StatusOK
 	}
 	b := agreementsBody(c.filter(typ))
 	slot.Store(&b)
-	return b
+	return b, http.StatusOK
 }
 
 // renderedAgreements are the agreements answers rendered for one version of
@@ -107,18 +116,28 @@ func (s *Server) handleDirectSign(w http.ResponseWriter, r *http.Request, c *cal
 	s.mu.RLock()
 	cust, ok := s.byID[id]
 	signed := ok && cust.DirectSigned
+	commerce := ok && cust.Commerce()
 	s.mu.RUnlock()
 	body := directSignBodies[signed]
 	if f := s.faults.forCustomer(id); f != "" {
 		s.answerFault(w, r, c, f, func() []byte { return body })
 		return
 	}
-	if !ok {
+	switch {
+	case !ok:
 		writeCustomerNotFound(w)
+		return
+	case !commerce:
+		writeBody(w, http.StatusForbidden, noCommerceBody)
 		return
 	}
 	writeBody(w, http.StatusOK, body)
 }
+
+// noCommerceBody is the service's 403 answer about a customer the partner
+// has no commerce (reseller) relationship with, as recorded in
+// microsoft/Partner-Smart-Office issue 12: the code is a JSON number.
+var noCommerceBody = []byte(`{"code":20002,"description":"No relationship between caller and account.","data":[],"source":"PartnerFD"}`)
 
 // queryValue returns the first value of key in the raw query, as
 // url.ParseQuery(raw).Get(key) would, without building the map: a pair with

@@ -36,7 +36,7 @@ func decodeAgreements(tb testing.TB, body []byte) agreementsBodyT {
 func countType(c Customer, typ string) int {
 	n := 0
 	for _, a := range c.Agreements {
-		if typ == TypeAll || a.Type == typ {
+		if typ == TypeAll || strings.EqualFold(a.Type, typ) {
 			n++
 		}
 	}
@@ -98,7 +98,7 @@ func TestServer_AgreementsWireFormat(t *testing.T) {
 	s := mustServer(t, Options{Customers: 300})
 	var zoneLess, zoned, nullUser, noPhone, boms int
 	for _, c := range s.Customers() {
-		if !c.HasType(TypeMCA) {
+		if !c.HasType(TypeMCA) || !c.Commerce() {
 			continue
 		}
 		_, body := get(t, s, "/v1/customers/"+c.ID+"/agreements?agreementType=MicrosoftCustomerAgreement")
@@ -107,6 +107,9 @@ func TestServer_AgreementsWireFormat(t *testing.T) {
 		}
 		b := decodeAgreements(t, body)
 		for _, it := range b.Items {
+			if it.DateAgreed == "" || it.DateAgreed == "0001-01-01T00:00:00" {
+				continue // the undated records are checked by TestServer_QuirkyRecords
+			}
 			layout := "2006-01-02T15:04:05.000Z"
 			if !strings.HasSuffix(it.DateAgreed, "Z") {
 				layout = "2006-01-02T15:04:05"
@@ -247,13 +250,19 @@ func TestServer_AgreementsFollowChanges(t *testing.T) {
 				}
 				continue
 			}
+			if !c.Commerce() {
+				if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"code":20002`) {
+					t.Fatalf("advisor customer %s, type %s: %d %s, want 403 with code 20002", id, typ, resp.StatusCode, body)
+				}
+				continue
+			}
 			var dates []string
 			for _, it := range decodeAgreements(t, body).Items {
 				dates = append(dates, it.Type+" "+it.DateAgreed)
 			}
 			var want []string
 			for _, a := range c.Agreements {
-				if typ == TypeAll || a.Type == typ {
+				if typ == TypeAll || strings.EqualFold(a.Type, typ) {
 					want = append(want, a.Type+" "+FormatDateAgreed(a))
 				}
 			}

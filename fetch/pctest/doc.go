@@ -1,7 +1,7 @@
 // Package pctest is an in-process Partner Center: an HTTP server on a
 // loopback port that answers the calls mcawatch makes (customer listing with
 // continuation tokens, agreements, direct-sign status, relationship request,
-// and an Entra-like refresh-token endpoint) from a generated, deterministic
+// agreement metadata, and an Entra-like refresh-token endpoint) from a generated, deterministic
 // customer portfolio. Tests of other packages, the `mcawatch demo` command and
 // the benchmarks use it; it is a documented library, not a test-only hack.
 //
@@ -36,12 +36,34 @@
 // (integer division, then shuffled into place):
 //
 //   - 8% (n*8/100) have two or three MCA records with different dates
-//     (re-attestations; some with a second template id);
+//     (re-attestations);
 //   - 6% (n*6/100) have a MicrosoftCloudAgreement record only: missing the MCA;
 //   - 6% (n*12/100 - n*6/100) have no record at all: missing the MCA;
 //   - 3% (n*3/100) have no record but are direct-signed (DirectSigned true);
 //   - 7% (n*7/100) have one MCA record and an older MicrosoftCloudAgreement record;
 //   - the rest (about 70%) have exactly one MCA record.
+//
+// The 2023 update of the MCA (DefaultCurrentSince, 2023-04-01): 38% of the
+// customers with an ordinary MCA record, spread evenly over the listing,
+// have only records dated before it (outdated: a re-attesting one has two or
+// three old records); the others' newest record is dated after it (a
+// re-attesting one has old records and one new: accepted). Records dated
+// from the cut-off on carry the 2023 template (TemplateMCAv, versionRank 1 of
+// GET /v1/agreements), older ones TemplateMCA. With the quirks below, about
+// 40% of the customers with an MCA record must accept it again.
+//
+// Quirks of the real service, each on n*1/100 customers with one MCA record
+// (at least one when n >= 20): a record with no dateAgreed and a null userId
+// (outdated: an unknown date proves nothing), a record dated with the .NET
+// minimum 0001-01-01T00:00:00 (outdated), a current record typed
+// "microsoftCustomerAgreement" (accepted: the type is matched
+// case-insensitively), and an old record on a customer who signed directly
+// (direct-signed). n*2/100 other customers (at least one when n >= 20),
+// evenly spaced, have relationshipToPartner "advisor": their agreements and
+// direct-sign calls answer 403 with the service's
+// {"code":20002,"description":"No relationship between caller and account.",…}.
+// Customer.Standing and Server.Expected say what a correct sweep reports for
+// each customer.
 //
 // With n >= 20 every share above is at least one customer, and the portfolio
 // contains every name of SpecialCompanyNames (commas, double quotes, Å, ü,
@@ -49,7 +71,13 @@
 // @Home Oy). About one record in five has a null userId and one in seven
 // has no phoneNumber; half of the dates are serialised without a zone. All
 // dates lie before Options.Start. Customers joining through Evolve draw their
-// category with the same shares.
+// category with the same shares (38% of them outdated, no quirks); Evolve
+// also re-accepts outdated customers with a record dated after the cut-off.
+//
+// GET /v1/agreements?agreementType=MicrosoftCustomerAgreement answers the
+// two MCA versions (Agreements); without agreementType it answers the
+// Microsoft Cloud Agreement, as the service did in a recorded session, and
+// an unknown type gets 400.
 //
 // # Memory
 //

@@ -3,21 +3,25 @@ package pctest
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 )
 
 // Changes lists the customer ids Evolve changed, by kind of change.
 type Changes struct {
-	Accepted []string // had no MCA record and were not direct-signed; now have one
-	Redated  []string // had an MCA record; now also have a later-dated one (a re-attestation)
-	Removed  []string // lost all their MCA records
-	Joined   []string // new customers appended to the listing
-	Left     []string // customers removed from the portfolio
+	Accepted   []string // had no MCA record and were not direct-signed; now have one
+	Reaccepted []string // outdated (every MCA record before DefaultCurrentSince, not direct-signed); now also have a current one
+	Redated    []string // had a current MCA record; now also have a later-dated one (a re-attestation)
+	Removed    []string // had a current MCA record; lost all their MCA records
+	Joined     []string // new customers appended to the listing
+	Left       []string // customers removed from the portfolio
 }
 
 // Evolve makes n random changes of each kind, as happens between two nightly
-// sweeps: n missing customers accept, n accepted ones re-attest with a later
-// date, n lose their MCA records, n customers join and n leave (fewer when
-// there are not enough candidates). Each customer changes at most once per
+// sweeps: n missing customers accept, n outdated ones accept the current
+// agreement, n accepted ones re-attest with a later date, n accepted ones
+// lose their MCA records, n customers join and n leave (fewer when there are
+// not enough candidates). Customers without a commerce relationship are
+// never picked to change their records. Each customer changes at most once per
 // call. Every call first advances the server's "today" by one day, and new
 // records are dated on that day. The result is deterministic for the same
 // portfolio, seed and n.
@@ -27,16 +31,21 @@ func (s *Server) Evolve(seed int64, n int) Changes {
 	defer s.mu.Unlock()
 	s.today = s.today.AddDate(0, 0, 1)
 
-	var missing, accepted, all []string
+	var missing, outdated, accepted, all []string
 	for _, id := range s.order {
+		all = append(all, id)
 		c := s.byID[id]
-		switch {
-		case c.Missing(TypeMCA):
+		if !c.Commerce() {
+			continue
+		}
+		switch c.Standing(DefaultCurrentSince) {
+		case StandingMissing:
 			missing = append(missing, id)
-		case c.HasType(TypeMCA):
+		case StandingOutdated:
+			outdated = append(outdated, id)
+		case StandingAccepted:
 			accepted = append(accepted, id)
 		}
-		all = append(all, id)
 	}
 	used := map[string]bool{}
 	pick := func(cands []string) []string {
@@ -67,6 +76,12 @@ func (s *Server) Evolve(seed int64, n int) Changes {
 			c.Agreements = append(c.Agreements, genAgreement(r, TypeMCA, c.Domain, s.today))
 		})
 	}
+	ch.Reaccepted = pick(outdated)
+	for _, id := range ch.Reaccepted {
+		change(id, func(c *Customer) {
+			c.Agreements = append(c.Agreements, genAgreement(r, TypeMCA, c.Domain, s.today))
+		})
+	}
 	ch.Redated = pick(accepted)
 	for _, id := range ch.Redated {
 		change(id, func(c *Customer) {
@@ -80,7 +95,7 @@ func (s *Server) Evolve(seed int64, n int) Changes {
 	ch.Removed = pick(accepted)
 	for _, id := range ch.Removed {
 		change(id, func(c *Customer) {
-			c.Agreements = slices.DeleteFunc(c.Agreements, func(a Agreement) bool { return a.Type == TypeMCA })
+			c.Agreements = slices.DeleteFunc(c.Agreements, func(a Agreement) bool { return strings.EqualFold(a.Type, TypeMCA) })
 		})
 	}
 	ch.Left = pick(all)
@@ -92,7 +107,7 @@ func (s *Server) Evolve(seed int64, n int) Changes {
 		s.order = slices.DeleteFunc(s.order, func(id string) bool { return used[id] && s.byID[id] == nil })
 	}
 	for i := range n {
-		c := genCustomer(r, len(s.order)+i, randomCategory(r), "", s.today)
+		c := genCustomer(r, len(s.order)+i, plan{cat: randomCategory(r), old: r.IntN(100) < outdatedPct}, "", s.today)
 		if _, taken := s.byID[c.ID]; taken {
 			continue
 		}

@@ -75,35 +75,101 @@ func newGUID(r *rand.Rand) string {
 // categoryCounts returns how many of n customers fall in each category; see doc.go.
 func categoryCounts(n int) [numCategories]int {
 	var c [numCategories]int
-	share := func(pct int) int {
-		v := n * pct / 100
-		if v == 0 && n >= 20 {
-			v = 1
-		}
-		return v
-	}
-	c[catSeveral] = share(8)
-	c[catMCloudA] = share(6)
-	c[catNothing] = share(12) - c[catMCloudA]
-	c[catDirect] = share(3)
-	c[catBoth] = share(7)
+	c[catSeveral] = share(n, 8)
+	c[catMCloudA] = share(n, 6)
+	c[catNothing] = share(n, 12) - c[catMCloudA]
+	c[catDirect] = share(n, 3)
+	c[catBoth] = share(n, 7)
 	rest := n - c[catSeveral] - c[catMCloudA] - c[catNothing] - c[catDirect] - c[catBoth]
 	c[catSingle] = max(rest, 0)
 	return c
 }
 
+// share is pct percent of n, at least one when n >= 20.
+func share(n, pct int) int {
+	v := n * pct / 100
+	if v == 0 && n >= 20 {
+		v = 1
+	}
+	return v
+}
+
+// quirk is an oddity of the real service a generated customer of catSingle
+// carries instead of its ordinary record.
+type quirk int
+
+const (
+	quirkNone      quirk = iota
+	quirkUndated         // its only MCA record has no dateAgreed and a null userId: outdated
+	quirkMinDate         // its only MCA record is dated 0001-01-01T00:00:00: outdated
+	quirkLowerType       // its current MCA record is typed "microsoftCustomerAgreement": accepted
+	quirkOldDirect       // its only MCA record is old, but it signed directly: direct-signed
+	numQuirks
+)
+
+// outdatedPct is the share, in percent, of the customers with an ordinary
+// dated MCA record whose records all predate DefaultCurrentSince; with the
+// undated and .NET-minimum-date quirks, about 40% of the customers with an
+// MCA record must accept it again, as in a real portfolio in 2026.
+const outdatedPct = 38
+
+// plan is what generate decides for one customer before drawing its details.
+type plan struct {
+	cat     category
+	old     bool // every MCA record dated before the cut-off
+	quirk   quirk
+	advisor bool // relationshipToPartner "advisor": no commerce relationship
+}
+
+// plans returns the deterministic plan of n customers: the categories with
+// their exact shares, shuffled; each quirk on share(n, 1) catSingle
+// customers; outdatedPct of the other MCA customers old, spread evenly over
+// the listing; share(n, 2) customers without a quirk advisors, evenly spaced.
+func plans(r *rand.Rand, n int) []plan {
+	counts := categoryCounts(n)
+	out := make([]plan, 0, n)
+	for cat, k := range counts {
+		for range k {
+			out = append(out, plan{cat: category(cat)})
+		}
+	}
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	left := [numQuirks]int{}
+	for q := quirkNone + 1; q < numQuirks; q++ {
+		left[q] = share(n, 1)
+	}
+	q, dated := quirkNone+1, 0
+	advisors := share(n, 2)
+	stride, pending := n/max(advisors, 1), false
+	for i := range out {
+		p := &out[i]
+		if advisors > 0 && (pending || i%stride == stride-1) {
+			pending = true
+		}
+		if p.cat == catSingle && q < numQuirks && left[q] > 0 && counts[catSingle] > int(numQuirks) {
+			p.quirk = q
+			if left[q]--; left[q] == 0 {
+				q++
+			}
+			p.old = p.quirk != quirkLowerType
+			continue
+		}
+		if pending {
+			p.advisor, pending = true, false
+			advisors--
+		}
+		if p.cat == catSingle || p.cat == catBoth || p.cat == catSeveral {
+			p.old = (dated+1)*outdatedPct/100 > dated*outdatedPct/100
+			dated++
+		}
+	}
+	return out
+}
+
 // generate builds the deterministic portfolio of n customers.
 func generate(seed int64, n int, today time.Time) []Customer {
 	r := newRand(seed, 1)
-	counts := categoryCounts(n)
-	cats := make([]category, 0, n)
-	for cat, k := range counts {
-		for range k {
-			cats = append(cats, category(cat))
-		}
-	}
-	r.Shuffle(len(cats), func(i, j int) { cats[i], cats[j] = cats[j], cats[i] })
-
+	ps := plans(r, n)
 	specialAt := map[int]string{}
 	if n >= 20 {
 		for k, name := range specialNames {
@@ -112,14 +178,39 @@ func generate(seed int64, n int, today time.Time) []Customer {
 	}
 	out := make([]Customer, n)
 	for i := range n {
-		out[i] = genCustomer(r, i, cats[i], specialAt[i], today)
+		out[i] = genCustomer(r, i, ps[i], specialAt[i], today)
 	}
 	return out
 }
 
-// genCustomer builds one customer of the given category; name overrides the
+// dateRange is the half-open range of days [from, from+days) records are drawn from.
+type dateRange struct {
+	from time.Time
+	days int
+}
+
+// day returns the date of day d of the range.
+func (dr dateRange) day(d int) time.Time { return dr.from.AddDate(0, 0, d) }
+
+// eras returns the ranges of old (before DefaultCurrentSince) and current
+// dates before today; when one is empty (today is before the cut-off, or a
+// year ago was after it), both are the whole range.
+func eras(today time.Time) (old, current dateRange) {
+	from := earliestDate
+	if today.Sub(from) < 365*24*time.Hour {
+		from = today.AddDate(-1, 0, 0)
+	}
+	cut := DefaultCurrentSince
+	if !cut.After(from) || !cut.Before(today) || days(from, cut) < 2 || days(cut, today) < 2 {
+		all := dateRange{from, max(days(from, today), 1)}
+		return all, all
+	}
+	return dateRange{from, days(from, cut)}, dateRange{cut, days(cut, today)}
+}
+
+// genCustomer builds one customer of the given plan; name overrides the
 // generated company name when not empty.
-func genCustomer(r *rand.Rand, idx int, cat category, name string, today time.Time) Customer {
+func genCustomer(r *rand.Rand, idx int, p plan, name string, today time.Time) Customer {
 	if name == "" {
 		name = namePrefixes[r.IntN(len(namePrefixes))] + " " + nameSuffixes[r.IntN(len(nameSuffixes))]
 	}
@@ -129,46 +220,74 @@ func genCustomer(r *rand.Rand, idx int, cat category, name string, today time.Ti
 		Domain:       fmt.Sprintf("%s%x%03x.onmicrosoft.com", slug(name), idx, r.IntN(1<<12)),
 		Relationship: "reseller",
 	}
-	if r.IntN(20) == 0 {
+	if p.advisor {
 		c.Relationship = "advisor"
 	}
-	from := earliestDate
-	if today.Sub(from) < 365*24*time.Hour {
-		from = today.AddDate(-1, 0, 0)
+	old, current := eras(today)
+	era := current
+	if p.old {
+		era = old
 	}
-	days := int(today.Sub(from).Hours() / 24)
-	dated := func(typ string, day int) Agreement {
-		return genAgreement(r, typ, c.Domain, from.AddDate(0, 0, day))
+	dated := func(typ string, dr dateRange, day int) Agreement {
+		return genAgreement(r, typ, c.Domain, dr.day(day))
 	}
-	switch cat {
+	switch p.cat {
 	case catSingle:
-		c.Agreements = []Agreement{dated(TypeMCA, r.IntN(days))}
+		a := dated(TypeMCA, era, r.IntN(era.days))
+		switch p.quirk {
+		case quirkUndated:
+			a.DateAgreed, a.UserID = time.Time{}, ""
+		case quirkMinDate:
+			a.DateAgreed, a.MinDate = time.Time{}, true
+		case quirkLowerType:
+			a.Type = "microsoftCustomerAgreement"
+		case quirkOldDirect:
+			c.DirectSigned = true
+		}
+		c.Agreements = []Agreement{a}
 	case catBoth:
-		mcaDay := r.IntN(days)
-		c.Agreements = []Agreement{dated(TypeMCloudA, r.IntN(mcaDay+1)), dated(TypeMCA, mcaDay)}
+		mcaDay := r.IntN(era.days)
+		mca := dated(TypeMCA, era, mcaDay)
+		cloud := genAgreement(r, TypeMCloudA, c.Domain, old.day(r.IntN(max(1, min(old.days, days(old.from, mca.DateAgreed)+1)))))
+		c.Agreements = []Agreement{cloud, mca}
 	case catSeveral:
+		// Re-attestations: two or three dates, increasing; an old customer's
+		// all before the cut-off, a current customer's last one after it.
 		k := 2 + r.IntN(2)
-		day := r.IntN(days / 2)
-		for range k {
-			a := dated(TypeMCA, day)
-			if r.IntN(3) == 0 {
-				a.TemplateID = TemplateMCAv
+		dates := make([]time.Time, 0, k)
+		day := r.IntN(max(1, old.days/2))
+		for range k - 1 {
+			dates = append(dates, old.day(day))
+			day += 1 + r.IntN(max(1, (old.days-day)/k))
+		}
+		if p.old {
+			dates = append(dates, old.day(min(day, old.days-1)))
+		} else {
+			dates = append(dates, current.day(r.IntN(current.days)))
+		}
+		for i, d := range dates {
+			if i > 0 && !d.After(dates[i-1]) {
+				d = dates[i-1].AddDate(0, 0, 1)
 			}
-			c.Agreements = append(c.Agreements, a)
-			day += 1 + r.IntN(max(1, (days-day)/k))
+			dates[i] = d
+			c.Agreements = append(c.Agreements, genAgreement(r, TypeMCA, c.Domain, d))
 		}
 		r.Shuffle(len(c.Agreements), func(i, j int) {
 			c.Agreements[i], c.Agreements[j] = c.Agreements[j], c.Agreements[i]
 		})
 	case catMCloudA:
-		c.Agreements = []Agreement{dated(TypeMCloudA, r.IntN(days))}
+		c.Agreements = []Agreement{dated(TypeMCloudA, old, r.IntN(old.days))}
 	case catDirect:
 		c.DirectSigned = true
 	}
 	return c
 }
 
-// genAgreement builds one record of type typ agreed on the given day.
+// days counts the whole days from a to b.
+func days(a, b time.Time) int { return int(b.Sub(a).Hours() / 24) }
+
+// genAgreement builds one record of type typ agreed on the given day; an MCA
+// record dated from DefaultCurrentSince on is of the 2023 template.
 func genAgreement(r *rand.Rand, typ, domain string, day time.Time) Agreement {
 	first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
 	a := Agreement{
@@ -181,8 +300,11 @@ func genAgreement(r *rand.Rand, typ, domain string, day time.Time) Agreement {
 		DateAgreed:    day,
 		ZoneLess:      r.IntN(2) == 0,
 	}
-	if typ == TypeMCloudA {
+	switch {
+	case typ == TypeMCloudA:
 		a.TemplateID, a.AgreementLink = TemplateMCl, LinkMCloudA
+	case !day.Before(DefaultCurrentSince):
+		a.TemplateID, a.AgreementLink = TemplateMCAv, LinkMCAv
 	}
 	if !a.ZoneLess && r.IntN(2) == 0 {
 		a.DateAgreed = day.Add(time.Duration(r.IntN(86400)) * time.Second)

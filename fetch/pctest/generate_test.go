@@ -96,6 +96,9 @@ func TestAgreement_FormatDateAgreed(t *testing.T) {
 	var zoneLess, zoned bool
 	for _, cu := range c {
 		for _, a := range cu.Agreements {
+			if a.DateAgreed.IsZero() {
+				continue // the undated records are checked by TestServer_QuirkyRecords
+			}
 			got := FormatDateAgreed(a)
 			if a.ZoneLess {
 				zoneLess = true

@@ -49,7 +49,7 @@ type (
 	agreementJSON struct {
 		PrimaryContact contactJSON `json:"primaryContact"`
 		TemplateID     string      `json:"templateId"`
-		DateAgreed     string      `json:"dateAgreed"`
+		DateAgreed     string      `json:"dateAgreed,omitempty"`
 		Type           string      `json:"type"`
 		AgreementLink  string      `json:"agreementLink"`
 		UserID         *string     `json:"userId"`
@@ -76,8 +76,16 @@ type (
 )
 
 // FormatDateAgreed renders a's dateAgreed the way the service does:
-// "2019-08-26T00:00:00" when ZoneLess, else "2018-06-14T00:00:00.000Z".
+// "2019-08-26T00:00:00" when ZoneLess, else "2018-06-14T00:00:00.000Z"; a
+// record without a date gives "0001-01-01T00:00:00" when MinDate is set,
+// else "" (the field is left out).
 func FormatDateAgreed(a Agreement) string {
+	if a.DateAgreed.IsZero() {
+		if a.MinDate {
+			return "0001-01-01T00:00:00"
+		}
+		return ""
+	}
 	t := a.DateAgreed.UTC()
 	if a.ZoneLess {
 		return t.Format("2006-01-02T15:04:05")

@@ -83,6 +83,7 @@ func (s *Server) Close() {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/customers", s.api(kindPage, s.handleCustomers))
+	mux.HandleFunc("GET /v1/agreements", s.api(kindOther, s.handleAgreementMetadata))
 	mux.HandleFunc("GET /v1/customers/relationshiprequests", s.api(kindOther, s.handleRelationshipRequest))
 	mux.HandleFunc("GET /v1/customers/{id}/agreements", s.api(kindAgreements, s.handleAgreements))
 	mux.HandleFunc("GET /v1/customers/{id}/directSignedMicrosoftCustomerAgreementStatus", s.api(kindDirectSign, s.handleDirectSign))
