@@ -2,6 +2,8 @@ package storage
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -58,4 +60,44 @@ func errString(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+// A second sweep reaching the same database through a symbolic link, or
+// through a path with .. in it, finds it locked and leaves the running
+// sweep's run alone.
+func TestDB_Lock_SameFileByAnotherNameIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := newClock()
+	holder := mustOpenPath(t, filepath.Join(dir, "data", "mcawatch.db"), c)
+	unlock, err := holder.Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	run := mustBegin(t, holder, testCustomers(2))
+
+	if err := os.Symlink(filepath.Join(dir, "data", "mcawatch.db"), filepath.Join(dir, "link.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "data"), filepath.Join(dir, "datalink")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"link.db", "datalink/mcawatch.db", "data/../data/./mcawatch.db", "x/../data/mcawatch.db"} {
+		t.Run(name, func(t *testing.T) {
+			other := mustOpenPath(t, filepath.Join(dir, name), c)
+			_, err := other.Lock()
+			if !errors.Is(err, ErrLocked) {
+				t.Fatalf("Lock() through %s = %v, want ErrLocked", name, err)
+			}
+			if got, err := holder.Run(run.ID); err != nil || got.State != StateRunning {
+				t.Fatalf("running run after a Lock() through %s: %s (%v), want still running", name, got.State, err)
+			}
+		})
+	}
 }

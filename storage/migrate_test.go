@@ -2,7 +2,9 @@ package storage
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -118,5 +120,73 @@ func TestOpen_MigratesVersion1(t *testing.T) {
 	}
 	if first != day0.Unix() || last != run.Started.Unix() {
 		t.Fatalf("customers_seen = %d..%d, want %d..%d", first, last, day0.Unix(), run.Started.Unix())
+	}
+}
+
+// A database written by mcawatch at schema version 2 (the fixture was made
+// by that code, with its snapshots recorded beside it) migrates in place,
+// and every old run reads back as it did: same results, records, last good
+// results and missing streaks. Complete runs count as reported.
+func TestOpen_MigratesVersion2Unchanged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mcawatch.db")
+	if err := os.WriteFile(path, readFile(t, filepath.Join("..", "testdata", "storage", "schema2.db")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var want []Snapshot
+	if err := json.Unmarshal(readFile(t, filepath.Join("..", "testdata", "storage", "schema2-snapshots.json")), &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := probe(path); err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpenPath(t, path, newClock())
+	var version int
+	if err := db.reader.QueryRow(`SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil || version != 3 {
+		t.Fatalf("schema version after Open = %d (%v), want 3", version, err)
+	}
+	if len(want) != 5 {
+		t.Fatalf("fixture has %d snapshots, want 5", len(want))
+	}
+	for _, w := range want {
+		got := mustSnapshot(t, db, w.Run.ID)
+		if w.Run.State == StateComplete {
+			w.Run.ReportDir = ReportDirUnrecorded
+		}
+		if !reflect.DeepEqual(got.Run, w.Run) {
+			t.Errorf("run %d after migrating =\n %+v\nwant\n %+v", w.Run.ID, got.Run, w.Run)
+		}
+		if !reflect.DeepEqual(got.Customers, w.Customers) {
+			t.Errorf("snapshot of run %d after migrating =\n %+v\nwant\n %+v", w.Run.ID, got.Customers, w.Customers)
+		}
+	}
+	// The marker in the migration is the exported one.
+	if prev, err := db.PreviousReported(5); err != nil || prev.ID != 2 || prev.ReportDir != ReportDirUnrecorded {
+		t.Fatalf("PreviousReported(5) = run %d %q (%v), want run 2, reported", prev.ID, prev.ReportDir, err)
+	}
+	// The next run continues the streaks of the old ones.
+	cs := make([]Customer, 0, 8)
+	for _, s := range want[4].Customers {
+		cs = append(cs, s.Result.Customer)
+	}
+	run := mustBegin(t, db, cs)
+	var batch []Result
+	for _, s := range want[4].Customers {
+		r := s.Result
+		if r.Status == StatusError {
+			r = *s.Effective()
+			if s.LastGood == nil {
+				r = okResult(s.Result.Customer)
+			}
+		}
+		batch = append(batch, r)
+	}
+	mustSave(t, db, run.ID, batch...)
+	mustFinish(t, db, run.ID, StateComplete)
+	snap := mustSnapshot(t, db, run.ID)
+	for _, old := range want[4].Customers {
+		got := stateOf(t, snap, old.Result.Customer.ID)
+		if old.Result.Status == StatusOK && !got.MissingSince.Equal(old.MissingSince) {
+			t.Errorf("customer %s MissingSince after migrating = %v, want %v carried on", old.Result.Customer.ID, got.MissingSince, old.MissingSince)
+		}
 	}
 }

@@ -63,3 +63,39 @@ func TestDB_Trend(t *testing.T) {
 		})
 	}
 }
+
+// A night on which accepted customers fail does not look like a night on
+// which they lost their acceptance: errors count by the state they carry.
+func TestDB_Trend_ErrorsDoNotLowerAccepted(t *testing.T) {
+	c := newClock()
+	db := mustOpenDB(t, c)
+	cs := testCustomers(6)
+	sp := spec
+	sp.CurrentSince = time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC)
+	nights := [][]Result{
+		{okResult(cs[0], mca("2024-01-01")), okResult(cs[1], mca("2024-01-01")), okResult(cs[2], mca("2024-01-01")),
+			okResult(cs[3], mca("2020-01-01")), okResult(cs[4]), errResult(cs[5])},
+		{errResult(cs[0]), errResult(cs[1]), errResult(cs[2]), errResult(cs[3]), errResult(cs[4]), errResult(cs[5])},
+	}
+	for _, batch := range nights {
+		run, err := db.BeginRun(sp, cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSave(t, db, run.ID, batch...)
+		mustFinish(t, db, run.ID, StateComplete)
+		c.t = c.t.Add(24 * time.Hour)
+	}
+	got, err := db.Trend(2, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []TrendPoint{
+		{RunID: 1, Started: got[0].Started, Customers: 6, Accepted: 3, Outdated: 1, Missing: 1, Errors: 1},
+		// Customer 5 has never answered: it counts in Errors alone.
+		{RunID: 2, Started: got[1].Started, Customers: 6, Accepted: 3, Outdated: 1, Missing: 1, Errors: 6},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Trend() =\n %+v\nwant\n %+v", got, want)
+	}
+}
