@@ -28,6 +28,7 @@ type Options struct {
 	// ReadOnly opens an existing database only: a missing file is an error
 	// (errors.Is(err, fs.ErrNotExist)) naming the path, and nothing is
 	// created. For the commands that only read (runs, report, history).
+	// An existing database of an older schema is still brought up to date.
 	ReadOnly bool
 	// Logger is told what Open changed on its own, such as a database file
 	// whose mode it tightened; nil: nobody.
@@ -84,12 +85,18 @@ func Open(path string, opts Options) (*DB, error) {
 	if db.file, err = filepath.EvalSymlinks(abs); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
-	if db.loose, err = tighten(db.file); err != nil {
-		return nil, fmt.Errorf("open database %s: %w", abs, err)
-	}
-	if db.loose != 0 && opts.Logger != nil {
-		opts.Logger.Warn(fmt.Sprintf("tightened mode of %s from %04o to 0600: it holds personal data", abs, db.loose),
-			"path", abs, "old_mode", fmt.Sprintf("%04o", db.loose))
+	loose, err := tighten(db.file)
+	switch {
+	case err != nil && opts.Logger != nil:
+		// Not ours to change (a database shared read-only, say): say so,
+		// but reading it is still what was asked.
+		opts.Logger.Warn(fmt.Sprintf("database %s is readable by others: %v", abs, err), "path", abs)
+	case err == nil && loose != 0:
+		db.loose = loose
+		if opts.Logger != nil {
+			opts.Logger.Warn(fmt.Sprintf("tightened mode of %s from %04o to 0600: it holds personal data", abs, loose),
+				"path", abs, "old_mode", fmt.Sprintf("%04o", loose))
+		}
 	}
 	if err := probe(db.file); err != nil {
 		return nil, err
@@ -118,11 +125,11 @@ func checkLink(path string) error {
 
 // tighten makes the database file readable by its owner alone, because it
 // holds personal data; it returns the mode it had if that gave others any
-// access, else 0.
+// access, else 0. Open only warns when it fails.
 func tighten(file string) (fs.FileMode, error) {
 	fi, err := os.Stat(file)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("tighten mode: %w", err)
 	}
 	perm := fi.Mode().Perm()
 	if perm&0o077 == 0 {
