@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -55,7 +56,7 @@ func writeCSV(dir string, t table) (err error) {
 func csvField(c cell) string {
 	switch c.kind {
 	case kindText:
-		return neutralise(c.text)
+		return neutralise(lineBreaks(c.text))
 	case kindDate:
 		return c.date.Format(time.RFC3339)
 	case kindNumber:
@@ -63,6 +64,17 @@ func csvField(c cell) string {
 	default:
 		return ""
 	}
+}
+
+// lineBreaks writes every line break of a cell as "\n", which the CSV
+// writer turns into RFC 4180's CRLF and a reader back into "\n":
+// encoding/csv with CRLF line ends drops a lone carriage return, gluing two
+// lines' words together, and a reader turns CRLF into "\n" anyway.
+func lineBreaks(s string) string {
+	if !strings.Contains(s, "\r") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
 // neutralise prefixes a text that a spreadsheet would read as a formula

@@ -12,7 +12,7 @@ import (
 // rows renders a report's lists compactly, one string a row, so a failing
 // case shows what a reader of the spreadsheet would see.
 type rows struct {
-	missing, new, removed, errors, acceptances []string
+	missing, outdated, new, removed, errors, acceptances []string
 }
 
 func reportRows(r *Report) rows {
@@ -25,6 +25,10 @@ func reportRows(r *Report) rows {
 	}
 	for _, m := range r.Missing {
 		out.missing = append(out.missing, m.Customer.CompanyName+" since "+m.MissingSince.UTC().Format(time.RFC3339))
+	}
+	for _, o := range r.Outdated {
+		out.outdated = append(out.outdated, fmt.Sprintf("%s latest %s %s since %s", o.Customer.CompanyName,
+			date(o.LatestDateAgreed), o.ContactName, o.OutdatedSince.UTC().Format(time.RFC3339)))
 	}
 	for _, n := range r.New {
 		out.new = append(out.new, fmt.Sprintf("%s %s %s prev %s", n.Customer.CompanyName,
@@ -67,7 +71,7 @@ func TestDiff(t *testing.T) {
 			previous: snapshot(1, day1, missingState(contoso, day1)),
 			current:  snapshot(2, day2, missingState(contoso, day1)),
 			want:     rows{missing: []string{"Contoso since 2026-11-20T02:00:00Z"}},
-			summary:  Summary{Customers: 1, Missing: 1},
+			summary:  Summary{Customers: 1, Missing: 1, Blocked: 1},
 		},
 		{
 			name:     "missing with no streak starts at this run",
@@ -77,7 +81,7 @@ func TestDiff(t *testing.T) {
 				missing: []string{"Contoso since 2026-11-21T02:00:00Z"},
 				removed: []string{"Contoso 2019-08-26 t1"},
 			},
-			summary: Summary{Customers: 1, Missing: 1, Removed: 1, NewlyMissing: 1},
+			summary: Summary{Customers: 1, Missing: 1, Blocked: 1, Removed: 1, NewlyMissing: 1},
 		},
 		{
 			name:     "new first acceptance",
@@ -103,15 +107,14 @@ func TestDiff(t *testing.T) {
 			summary: Summary{Customers: 1, Accepted: 1, New: 1},
 		},
 		{
-			name:     "record replaced: new and removed",
+			name:     "record replaced by a later one: one re-dated New row, no Removed",
 			previous: snapshot(1, day1, okState(contoso, storage.DirectNotAsked, mcaOld)),
 			current:  snapshot(2, day2, okState(contoso, storage.DirectNotAsked, mcaNew)),
 			want: rows{
 				new:         []string{"Contoso 2026-11-20 t2 prev 2019-08-26"},
-				removed:     []string{"Contoso 2019-08-26 t1"},
 				acceptances: []string{"Contoso direct= " + mca + " 2026-11-20"},
 			},
-			summary: Summary{Customers: 1, Accepted: 1, New: 1, Removed: 1},
+			summary: Summary{Customers: 1, Accepted: 1, New: 1},
 		},
 		{
 			name:     "error now: only on Errors, records carried forward",
@@ -135,14 +138,11 @@ func TestDiff(t *testing.T) {
 			summary:  Summary{Customers: 1, Accepted: 1},
 		},
 		{
-			name:     "ok again after error with no last good: records are new",
+			name:     "ok after a first-seen error: its first answer is the baseline",
 			previous: snapshot(1, day1, errState(contoso, nil)),
 			current:  snapshot(2, day2, okState(contoso, storage.DirectNotAsked, mcaOld)),
-			want: rows{
-				new:         []string{"Contoso 2019-08-26 t1 prev -"},
-				acceptances: []string{"Contoso direct= " + mca + " 2019-08-26"},
-			},
-			summary: Summary{Customers: 1, Accepted: 1, New: 1},
+			want:     rows{acceptances: []string{"Contoso direct= " + mca + " 2019-08-26"}},
+			summary:  Summary{Customers: 1, Accepted: 1},
 		},
 		{
 			name: "customer leaving: counted, not removed",
@@ -171,7 +171,7 @@ func TestDiff(t *testing.T) {
 			previous: snapshot(1, day1),
 			current:  snapshot(2, day2, missingState(fabrikam, time.Time{})),
 			want:     rows{missing: []string{"Fabrikam since 2026-11-21T02:00:00Z"}},
-			summary:  Summary{Customers: 1, Missing: 1, Joined: 1, NewlyMissing: 1},
+			summary:  Summary{Customers: 1, Missing: 1, Blocked: 1, Joined: 1, NewlyMissing: 1},
 		},
 		{
 			name:     "direct-signed is not missing",
@@ -190,7 +190,7 @@ func TestDiff(t *testing.T) {
 					"Contoso direct= " + mca + " 2026-11-20",
 				},
 			},
-			summary: Summary{Customers: 2, Accepted: 1, Missing: 1},
+			summary: Summary{Customers: 2, Accepted: 1, Missing: 1, Blocked: 1},
 		},
 		{
 			name:    "first run with since: records dated since are new",
@@ -228,7 +228,7 @@ func TestDiff(t *testing.T) {
 				new:         []string{"Contoso 2017-01-01 c1 prev -"},
 				acceptances: []string{"Contoso direct=false MicrosoftCloudAgreement 2017-01-01"},
 			},
-			summary: Summary{Customers: 1, Missing: 1, New: 1},
+			summary: Summary{Customers: 1, Missing: 1, Blocked: 1, New: 1},
 		},
 		{
 			name: "newly missing counts only changes into missing",
@@ -250,7 +250,7 @@ func TestDiff(t *testing.T) {
 				},
 				removed: []string{"Fabrikam 2019-08-26 t1"},
 			},
-			summary: Summary{Customers: 3, Missing: 3, Removed: 1, NewlyMissing: 1},
+			summary: Summary{Customers: 3, Missing: 3, Blocked: 3, Removed: 1, NewlyMissing: 1},
 		},
 	}
 	for _, tt := range tests {
@@ -262,6 +262,7 @@ func TestDiff(t *testing.T) {
 				got, want []string
 			}{
 				{"Missing", got.missing, tt.want.missing},
+				{"Outdated", got.outdated, tt.want.outdated},
 				{"New", got.new, tt.want.new},
 				{"Removed", got.removed, tt.want.removed},
 				{"Errors", got.errors, tt.want.errors},
@@ -329,11 +330,396 @@ func TestDiff_OrderRecords(t *testing.T) {
 	}
 }
 
+// TestDiff_Fixture checks the counts of the hand-made fixture, worked out by
+// hand customer by customer (see the golden CSV files for the rows).
 func TestDiff_Fixture(t *testing.T) {
 	r := Diff(mustLoadSnapshot(t, "previous.json"), mustLoadSnapshot(t, "current.json"), DiffOptions{})
-	want := Summary{Customers: 10, Accepted: 6, DirectSigned: 1, Missing: 2, New: 2, Removed: 1,
-		Errors: 2, Joined: 2, Left: 1, NewlyMissing: 1}
+	want := Summary{
+		Customers:      18,
+		Accepted:       6, // Åkerlund, Joined, Twice Told, Late Answer, Undated Gone, and -minus (direct-signed)
+		DirectSigned:   1,
+		Outdated:       5, // evil, Backdated, Contoso, Northwind, Undated Only
+		Missing:        2, // Fabrikam, wingtip
+		Blocked:        7,
+		New:            5, // Joined, Backdated (re-dated earlier), Twice Told (once), Undated Only, Åkerlund
+		Removed:        2, // wingtip, Undated Gone's undated record
+		Errors:         3, // Escaped Message, Tailspin, Transport Err
+		NoRelationship: 2, // Advisor Only, No Commerce
+		Joined:         3, // Joined, Transport Err, Undated Only
+		Left:           1, // Leaving Co
+		NewlyMissing:   1, // wingtip
+		NewlyOutdated:  2, // Backdated, Undated Only
+	}
 	if r.Summary != want {
 		t.Errorf("Summary = %+v, want %+v", r.Summary, want)
+	}
+}
+
+// cut is agreements.current_since as the tests use it.
+var cut = time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC)
+
+// withCut sets the run's current_since cut-off.
+func withCut(s *storage.Snapshot, since time.Time) *storage.Snapshot {
+	s.Run.CurrentSince = since
+	return s
+}
+
+// TestDiff_StateTransitions moves one customer from each state to each
+// other (missing, outdated, accepted, direct-signed, error with its state
+// carried forward, first seen with an error, not in the portfolio) and
+// checks every row and count a compliance officer would read.
+func TestDiff_StateTransitions(t *testing.T) {
+	c := customer(1, "Contoso")
+	old := record(mca, "2019-08-26", "t1")     // before the cut-off
+	older := record(mca, "2018-03-03", "t1")   // before it too
+	current := record(mca, "2024-05-05", "t2") // after it
+	missing := okResult(c, storage.DirectNotSigned)
+	outdated := okResult(c, storage.DirectNotSigned, old)
+	twoOld := okResult(c, storage.DirectNotSigned, older, old)
+	accepted := okResult(c, storage.DirectNotAsked, old, current) // one old, one new record
+	direct := okResult(c, storage.DirectSigned, old)
+	state := func(r storage.Result) storage.CustomerState { return storage.CustomerState{Result: r} }
+	failed := func(last *storage.Result) storage.CustomerState { return errState(c, last) }
+
+	const (
+		since2 = "2026-11-21T02:00:00Z" // the current run's start: a streak starting now
+		newOld = "Contoso 2019-08-26 t1 prev -"
+		newCur = "Contoso 2024-05-05 t2 prev 2019-08-26"
+		remOld = "Contoso 2019-08-26 t1"
+		remCur = "Contoso 2024-05-05 t2"
+	)
+	missingRow := []string{"Contoso since " + since2}
+	outdatedRow := []string{"Contoso latest 2019-08-26 Ada Admin since " + since2}
+	errorRow := []string{"Contoso 503"}
+	tests := []struct {
+		name     string
+		previous []storage.CustomerState // nil: not in the previous run
+		current  storage.CustomerState
+		want     rows
+		summary  Summary
+	}{
+		{"missing to missing", []storage.CustomerState{state(missing)}, state(missing),
+			rows{missing: missingRow}, Summary{Missing: 1, Blocked: 1}},
+		{"missing to outdated", []storage.CustomerState{state(missing)}, state(outdated),
+			rows{outdated: outdatedRow, new: []string{newOld}}, Summary{Outdated: 1, Blocked: 1, New: 1, NewlyOutdated: 1}},
+		{"missing to accepted", []storage.CustomerState{state(missing)}, state(accepted),
+			rows{new: []string{newOld, "Contoso 2024-05-05 t2 prev -"}}, Summary{Accepted: 1, New: 2}},
+		{"missing to direct-signed", []storage.CustomerState{state(missing)}, state(direct),
+			rows{new: []string{newOld}}, Summary{Accepted: 1, DirectSigned: 1, New: 1}},
+
+		{"outdated to missing", []storage.CustomerState{state(outdated)}, state(missing),
+			rows{missing: missingRow, removed: []string{remOld}}, Summary{Missing: 1, Blocked: 1, Removed: 1, NewlyMissing: 1}},
+		{"outdated to outdated", []storage.CustomerState{state(outdated)}, state(outdated),
+			rows{outdated: outdatedRow}, Summary{Outdated: 1, Blocked: 1}},
+		{"outdated to accepted: re-accepting is New with the older date", []storage.CustomerState{state(outdated)}, state(accepted),
+			rows{new: []string{newCur}}, Summary{Accepted: 1, New: 1}},
+		{"outdated to direct-signed", []storage.CustomerState{state(outdated)}, state(direct),
+			rows{}, Summary{Accepted: 1, DirectSigned: 1}},
+
+		{"accepted to missing", []storage.CustomerState{state(accepted)}, state(missing),
+			rows{missing: missingRow, removed: []string{remOld, remCur}}, Summary{Missing: 1, Blocked: 1, Removed: 2, NewlyMissing: 1}},
+		{"accepted to outdated", []storage.CustomerState{state(accepted)}, state(outdated),
+			rows{outdated: outdatedRow, removed: []string{remCur}}, Summary{Outdated: 1, Blocked: 1, Removed: 1, NewlyOutdated: 1}},
+		{"accepted to accepted", []storage.CustomerState{state(accepted)}, state(accepted),
+			rows{}, Summary{Accepted: 1}},
+		{"accepted to direct-signed", []storage.CustomerState{state(accepted)}, state(direct),
+			rows{removed: []string{remCur}}, Summary{Accepted: 1, DirectSigned: 1, Removed: 1}},
+
+		{"direct-signed to missing", []storage.CustomerState{state(direct)}, state(missing),
+			rows{missing: missingRow, removed: []string{remOld}}, Summary{Missing: 1, Blocked: 1, Removed: 1, NewlyMissing: 1}},
+		{"direct-signed to outdated", []storage.CustomerState{state(direct)}, state(outdated),
+			rows{outdated: outdatedRow}, Summary{Outdated: 1, Blocked: 1, NewlyOutdated: 1}},
+		{"direct-signed to accepted", []storage.CustomerState{state(direct)}, state(accepted),
+			rows{new: []string{newCur}}, Summary{Accepted: 1, New: 1}},
+		{"direct-signed to direct-signed", []storage.CustomerState{state(direct)}, state(direct),
+			rows{}, Summary{Accepted: 1, DirectSigned: 1}},
+
+		{"missing to error: only on Errors", []storage.CustomerState{state(missing)}, failed(&missing),
+			rows{errors: errorRow}, Summary{Errors: 1}},
+		{"outdated to error: only on Errors", []storage.CustomerState{state(outdated)}, failed(&outdated),
+			rows{errors: errorRow}, Summary{Errors: 1}},
+		{"accepted to error: only on Errors", []storage.CustomerState{state(accepted)}, failed(&accepted),
+			rows{errors: errorRow}, Summary{Errors: 1}},
+		{"direct-signed to error: only on Errors", []storage.CustomerState{state(direct)}, failed(&direct),
+			rows{errors: errorRow}, Summary{Errors: 1}},
+		{"error to error", []storage.CustomerState{failed(&outdated)}, failed(&outdated),
+			rows{errors: errorRow}, Summary{Errors: 1}},
+
+		{"error carrying missing to missing: not newly missing", []storage.CustomerState{failed(&missing)}, state(missing),
+			rows{missing: missingRow}, Summary{Missing: 1, Blocked: 1}},
+		{"error carrying outdated to outdated: not newly outdated", []storage.CustomerState{failed(&outdated)}, state(outdated),
+			rows{outdated: outdatedRow}, Summary{Outdated: 1, Blocked: 1}},
+		{"error carrying outdated to accepted", []storage.CustomerState{failed(&outdated)}, state(accepted),
+			rows{new: []string{newCur}}, Summary{Accepted: 1, New: 1}},
+		{"error carrying accepted to outdated", []storage.CustomerState{failed(&accepted)}, state(outdated),
+			rows{outdated: outdatedRow, removed: []string{remCur}}, Summary{Outdated: 1, Blocked: 1, Removed: 1, NewlyOutdated: 1}},
+		{"error carrying direct-signed to missing", []storage.CustomerState{failed(&direct)}, state(missing),
+			rows{missing: missingRow, removed: []string{remOld}}, Summary{Missing: 1, Blocked: 1, Removed: 1, NewlyMissing: 1}},
+
+		{"first-seen error to outdated: baseline, newly outdated", []storage.CustomerState{failed(nil)}, state(outdated),
+			rows{outdated: outdatedRow}, Summary{Outdated: 1, Blocked: 1, NewlyOutdated: 1}},
+		{"first-seen error to accepted: baseline", []storage.CustomerState{failed(nil)}, state(accepted),
+			rows{}, Summary{Accepted: 1}},
+		{"first-seen error to missing: newly missing", []storage.CustomerState{failed(nil)}, state(missing),
+			rows{missing: missingRow}, Summary{Missing: 1, Blocked: 1, NewlyMissing: 1}},
+
+		{"joined outdated", nil, state(outdated),
+			rows{outdated: outdatedRow, new: []string{newOld}}, Summary{Outdated: 1, Blocked: 1, New: 1, Joined: 1, NewlyOutdated: 1}},
+		{"two old records: outdated, latest date the newer", []storage.CustomerState{state(twoOld)}, state(twoOld),
+			rows{outdated: outdatedRow}, Summary{Outdated: 1, Blocked: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev := withCut(snapshot(1, day1, tt.previous...), cut)
+			cur := withCut(snapshot(2, day2, tt.current), cut)
+			r := Diff(prev, cur, DiffOptions{})
+			got := reportRows(r)
+			for _, c := range []struct {
+				list      string
+				got, want []string
+			}{
+				{"Missing", got.missing, tt.want.missing},
+				{"Outdated", got.outdated, tt.want.outdated},
+				{"New", got.new, tt.want.new},
+				{"Removed", got.removed, tt.want.removed},
+				{"Errors", got.errors, tt.want.errors},
+			} {
+				if !slices.Equal(c.got, c.want) {
+					t.Errorf("%s rows = %q, want %q", c.list, c.got, c.want)
+				}
+			}
+			want := tt.summary
+			want.Customers = 1
+			if tt.previous == nil {
+				want.Joined = 1
+			}
+			if r.Summary != want {
+				t.Errorf("Summary = %+v, want %+v", r.Summary, want)
+			}
+		})
+	}
+}
+
+// TestDiff_RepeatedRecordGivesOneRow is an answer that lists one record
+// twice (same type, date and template): one Acceptances row, and one New
+// row when it is new.
+func TestDiff_RepeatedRecordGivesOneRow(t *testing.T) {
+	c := customer(1, "Contoso")
+	kept := record(mca, "2024-03-03", "t1")
+	added := record(mca, "2026-11-20", "t2")
+	prev := snapshot(1, day1, okState(c, storage.DirectNotAsked, kept))
+	cur := snapshot(2, day2, okState(c, storage.DirectNotAsked, kept, added, kept, added))
+	got := reportRows(Diff(prev, cur, DiffOptions{}))
+	if want := []string{"Contoso 2026-11-20 t2 prev 2024-03-03"}; !slices.Equal(got.new, want) {
+		t.Errorf("New rows = %q, want %q", got.new, want)
+	}
+	if want := []string{"Contoso direct= " + mca + " 2024-03-03", "Contoso direct= " + mca + " 2026-11-20"}; !slices.Equal(got.acceptances, want) {
+		t.Errorf("Acceptances rows = %q, want %q", got.acceptances, want)
+	}
+	if len(got.removed) != 0 {
+		t.Errorf("Removed rows = %q, want none", got.removed)
+	}
+	// The same on a first run with --since, and with the repeat only in
+	// the previous answer.
+	first := reportRows(Diff(nil, cur, DiffOptions{Since: kept.DateAgreed}))
+	if want := []string{"Contoso 2024-03-03 t1 prev -", "Contoso 2026-11-20 t2 prev -"}; !slices.Equal(first.new, want) {
+		t.Errorf("first run New rows = %q, want %q", first.new, want)
+	}
+	back := reportRows(Diff(snapshot(1, day1, okState(c, storage.DirectNotAsked, kept, kept)), snapshot(2, day2, okState(c, storage.DirectNotAsked, kept)), DiffOptions{}))
+	if len(back.new) != 0 || len(back.removed) != 0 {
+		t.Errorf("a repeat that stopped: New %q, Removed %q; want none", back.new, back.removed)
+	}
+}
+
+// TestDiff_RedateEitherWayIsOneNewRow is a record whose date changed, later
+// or earlier: one New row whose previous_date_agreed is the old date, and
+// no Removed row.
+func TestDiff_RedateEitherWayIsOneNewRow(t *testing.T) {
+	c := customer(1, "Contoso")
+	tests := []struct {
+		name          string
+		before, after []storage.Acceptance
+		want          []string
+	}{
+		{"later", []storage.Acceptance{record(mca, "2022-02-02", "t1")}, []storage.Acceptance{record(mca, "2024-04-04", "t1")},
+			[]string{"Contoso 2024-04-04 t1 prev 2022-02-02"}},
+		{"earlier", []storage.Acceptance{record(mca, "2024-06-10", "t1")}, []storage.Acceptance{record(mca, "2023-02-01", "t1")},
+			[]string{"Contoso 2023-02-01 t1 prev 2024-06-10"}},
+		{"earlier, new template", []storage.Acceptance{record(mca, "2024-06-10", "t2")}, []storage.Acceptance{record(mca, "2023-02-01", "t1")},
+			[]string{"Contoso 2023-02-01 t1 prev 2024-06-10"}},
+		{"one of two, earlier", []storage.Acceptance{record(mca, "2019-01-01", "t1"), record(mca, "2024-06-10", "t2")},
+			[]storage.Acceptance{record(mca, "2019-01-01", "t1"), record(mca, "2023-02-01", "t2")},
+			[]string{"Contoso 2023-02-01 t2 prev 2024-06-10"}},
+		{"to an unknown date", []storage.Acceptance{record(mca, "2024-06-10", "t1")}, []storage.Acceptance{undated(mca, "t1")},
+			[]string{"Contoso - t1 prev 2024-06-10"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev := snapshot(1, day1, okState(c, storage.DirectNotAsked, tt.before...))
+			cur := snapshot(2, day2, okState(c, storage.DirectNotAsked, tt.after...))
+			r := Diff(prev, cur, DiffOptions{})
+			got := reportRows(r)
+			if !slices.Equal(got.new, tt.want) {
+				t.Errorf("New rows = %q, want %q", got.new, tt.want)
+			}
+			if len(got.removed) != 0 {
+				t.Errorf("Removed rows = %q, want none: a re-date is one row", got.removed)
+			}
+		})
+	}
+}
+
+// undated is a record without a usable date.
+func undated(typ, template string) storage.Acceptance {
+	return storage.Acceptance{Type: typ, TemplateID: template, ContactName: "Ada Admin"}
+}
+
+// TestDiff_FirstSeenErrorIsBaseline is a customer whose first appearance
+// was an error: its first good answer is its baseline, so its historical
+// records are not New; with --since they are judged as on a first run.
+func TestDiff_FirstSeenErrorIsBaseline(t *testing.T) {
+	c := customer(1, "Contoso")
+	recs := []storage.Acceptance{record(mca, "2019-08-26", "t1"), record(mca, "2024-05-05", "t2")}
+	prev := snapshot(1, day1, errState(c, nil))
+	cur := snapshot(2, day2, okState(c, storage.DirectNotAsked, recs...))
+	r := Diff(prev, cur, DiffOptions{})
+	if len(r.New) != 0 || len(r.Removed) != 0 {
+		t.Errorf("first good answer after a first-seen error: New %q, Removed %q; want none", reportRows(r).new, reportRows(r).removed)
+	}
+	if r.Summary.Joined != 0 {
+		t.Errorf("Joined = %d, want 0: the customer was in the previous run", r.Summary.Joined)
+	}
+	withSince := Diff(prev, cur, DiffOptions{Since: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if got, want := reportRows(withSince).new, []string{"Contoso 2024-05-05 t2 prev 2019-08-26"}; !slices.Equal(got, want) {
+		t.Errorf("with --since: New rows = %q, want %q", got, want)
+	}
+}
+
+// TestDiff_NoRelationshipIsLabelledNotCounted is a customer Partner Center
+// refuses with 403 code 20002, and an advisor-only customer that failed:
+// both are labelled on Errors and kept out of the error count that alarms.
+func TestDiff_NoRelationshipIsLabelledNotCounted(t *testing.T) {
+	noCommerce := storage.CustomerState{Result: storage.Result{Customer: customer(1, "No Commerce"), Status: storage.StatusError,
+		HTTPStatus: 403, ErrorCode: "20002", Message: "Forbidden", Attempts: 1}}
+	advisor := customer(2, "Advisor Only")
+	advisor.Relationship = "advisor"
+	advisorErr := storage.CustomerState{Result: storage.Result{Customer: advisor, Status: storage.StatusError,
+		HTTPStatus: 403, Message: "Forbidden", Attempts: 1}}
+	reseller := customer(3, "Reseller Broken")
+	reseller.Relationship = "Reseller"
+	broken := storage.CustomerState{Result: storage.Result{Customer: reseller, Status: storage.StatusError,
+		HTTPStatus: 403, ErrorCode: "13605", Message: "Forbidden", Attempts: 1}}
+	unknown := errState(customer(4, "Unknown Relationship"), nil) // Relationship empty: a real error
+	r := Diff(nil, snapshot(1, day1, noCommerce, advisorErr, broken, unknown), DiffOptions{})
+	want := map[string]bool{"No Commerce": true, "Advisor Only": true, "Reseller Broken": false, "Unknown Relationship": false}
+	for _, e := range r.Errors {
+		label := e.Message == NoRelationshipMessage
+		if e.NoRelationship != want[e.Customer.CompanyName] || label != want[e.Customer.CompanyName] {
+			t.Errorf("%s: NoRelationship = %v, message %q; want labelled = %v", e.Customer.CompanyName, e.NoRelationship, e.Message, want[e.Customer.CompanyName])
+		}
+	}
+	if got, want := len(r.Errors), 4; got != want {
+		t.Errorf("Errors rows = %d, want %d: every failed customer is listed", got, want)
+	}
+	if r.Summary.Errors != 2 || r.Summary.NoRelationship != 2 {
+		t.Errorf("Summary Errors = %d, NoRelationship = %d; want 2 and 2", r.Summary.Errors, r.Summary.NoRelationship)
+	}
+}
+
+// TestDiff_ErrorMessageIsReadable is a message that still carries the HTML
+// entities Partner Center escapes text with.
+func TestDiff_ErrorMessageIsReadable(t *testing.T) {
+	st := errState(customer(1, "Contoso"), nil)
+	st.Result.Message = "We&#39;re sorry &amp; the request &lt;failed&gt; &quot;twice&quot;"
+	r := Diff(nil, snapshot(1, day1, st), DiffOptions{})
+	if got, want := r.Errors[0].Message, `We're sorry & the request <failed> "twice"`; got != want {
+		t.Errorf("Errors message = %q, want %q", got, want)
+	}
+}
+
+// TestDiff_EachRunJudgedByItsOwnCutoff moves agreements.current_since
+// forward between two runs: the current run is judged by its new cut-off,
+// the previous run by the one it stored, so a customer the new cut-off
+// makes outdated is newly outdated, and an old report re-diffed says what
+// it said then.
+func TestDiff_EachRunJudgedByItsOwnCutoff(t *testing.T) {
+	c := customer(1, "Contoso")
+	rec := record(mca, "2024-05-05", "t1")
+	later := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	prev := withCut(snapshot(1, day1, okState(c, storage.DirectNotSigned, rec)), cut)
+	cur := withCut(snapshot(2, day2, okState(c, storage.DirectNotSigned, rec)), later)
+	r := Diff(prev, cur, DiffOptions{})
+	if r.Summary.Outdated != 1 || r.Summary.NewlyOutdated != 1 || r.Summary.Accepted != 0 {
+		t.Errorf("after moving the cut-off: Summary = %+v, want 1 outdated, newly", r.Summary)
+	}
+	old := Diff(nil, prev, DiffOptions{})
+	if old.Summary.Accepted != 1 || old.Summary.Outdated != 0 {
+		t.Errorf("re-diffing the earlier run: Summary = %+v, want it accepted as then", old.Summary)
+	}
+	off := Diff(prev, withCut(snapshot(2, day2, okState(c, storage.DirectNotSigned, record(mca, "2019-01-01", "t0"))), time.Time{}), DiffOptions{})
+	if off.Summary.Outdated != 0 || off.Summary.Accepted != 1 {
+		t.Errorf("with the check off: Summary = %+v, want every acceptance current", off.Summary)
+	}
+}
+
+// TestDiff_OutdatedRowShowsNewestRecord checks the Outdated row's latest
+// date and contact: those of the newest record of the required type, the
+// date empty when every record is undated.
+func TestDiff_OutdatedRowShowsNewestRecord(t *testing.T) {
+	c := customer(1, "Contoso")
+	a := record(mca, "2019-08-26", "t1")
+	a.ContactName, a.ContactEmail = "Old Contact", "old@contoso.example"
+	b := record(mca, "2021-02-02", "t1")
+	b.ContactName, b.ContactEmail = "New Contact", "new@contoso.example"
+	other := record("MicrosoftCloudAgreement", "2022-02-02", "c1")
+	u := undated(mca, "t9")
+	u.ContactName, u.ContactEmail = "Undated Contact", "u@contoso.example"
+	tests := []struct {
+		name       string
+		recs       []storage.Acceptance
+		wantLatest string
+		wantName   string
+		wantEmail  string
+	}{
+		{"newest of two", []storage.Acceptance{b, a, other}, "2021-02-02", "New Contact", "new@contoso.example"},
+		{"dated beats undated", []storage.Acceptance{u, a}, "2019-08-26", "Old Contact", "old@contoso.example"},
+		{"undated only", []storage.Acceptance{u}, "", "Undated Contact", "u@contoso.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := okState(c, storage.DirectNotSigned, tt.recs...)
+			st.OutdatedSince = day1
+			r := Diff(nil, withCut(snapshot(2, day2, st), cut), DiffOptions{})
+			if len(r.Outdated) != 1 {
+				t.Fatalf("Outdated rows = %d, want 1", len(r.Outdated))
+			}
+			o := r.Outdated[0]
+			latest := ""
+			if !o.LatestDateAgreed.IsZero() {
+				latest = o.LatestDateAgreed.Format(time.DateOnly)
+			}
+			if latest != tt.wantLatest || o.ContactName != tt.wantName || o.ContactEmail != tt.wantEmail || !o.OutdatedSince.Equal(day1) {
+				t.Errorf("Outdated row = %s %q %q since %v; want %s %q %q since %v", latest, o.ContactName, o.ContactEmail,
+					o.OutdatedSince, tt.wantLatest, tt.wantName, tt.wantEmail, day1)
+			}
+		})
+	}
+}
+
+func TestSummary_Changed(t *testing.T) {
+	tests := []struct {
+		s    Summary
+		want bool
+	}{
+		{Summary{Customers: 10, Accepted: 5, Missing: 3, Outdated: 2, Blocked: 5}, false},
+		{Summary{New: 1}, true},
+		{Summary{Removed: 1}, true},
+		{Summary{NewlyMissing: 1}, true},
+		{Summary{NewlyOutdated: 1}, true},
+	}
+	for _, tt := range tests {
+		if got := tt.s.Changed(); got != tt.want {
+			t.Errorf("%+v.Changed() = %v, want %v", tt.s, got, tt.want)
+		}
 	}
 }

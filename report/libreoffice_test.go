@@ -52,8 +52,10 @@ func TestXLSX_OpensInLibreOffice(t *testing.T) {
 		sheet string
 		want  []string
 	}{
-		{"Summary", []string{"Customers,10", "Previous run,1", relationshipHint}},
+		{"Summary", []string{"Customers,18", "Previous run,1", "Outdated,5", "Blocked for orders,7", relationshipHint, agreementHint}},
 		{"Missing", []string{"customer_id,company_name,domain,missing_since", `"Fabrikam ""Quoted"" Inc"`}},
+		{"Outdated", []string{"customer_id,company_name,domain,latest_date_agreed,contact_name,contact_email,outdated_since",
+			"Northwind Traders,northwind.onmicrosoft.com,2018-06-14", "Undated Only AB,undatedonly.onmicrosoft.com,,Uno Undén"}},
 		{"Acceptances", []string{`=HYPERLINK(""http://evil.example"",""click"")`, "Åkerlund & Söner AB"}},
 		{"Errors", []string{"Tailspin Toys,403,13605"}},
 	}

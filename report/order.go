@@ -17,6 +17,9 @@ func sortReport(r *Report) {
 	slices.SortFunc(r.Missing, func(a, b MissingRow) int {
 		return compareCustomers(&a.Customer, &b.Customer)
 	})
+	slices.SortFunc(r.Outdated, func(a, b OutdatedRow) int {
+		return compareCustomers(&a.Customer, &b.Customer)
+	})
 	slices.SortFunc(r.Errors, func(a, b ErrorRow) int {
 		return compareCustomers(&a.Customer, &b.Customer)
 	})

@@ -1,15 +1,25 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/mcawatch/mcawatch/storage"
 )
 
 const summarySheet = "Summary"
 
-// relationshipHint says what the relationship-request URL is for.
-const relationshipHint = "Send this link to a customer to invite them to a reseller relationship with you"
+// What to send to whom: one line under each link of the Summary sheet.
+const (
+	agreementHint = "Send this to customers on the Outdated and Missing sheets: they accept it in the " +
+		"Microsoft 365 admin center → Settings → Partner relationships"
+	relationshipHint = "Send this to a customer who has no reseller relationship with you yet"
+	// unavailable stands in for a link the run could not fetch.
+	unavailable = "unavailable"
+)
 
 // summaryWriter writes the Summary sheet top to bottom with the normal
 // excelize API (the sheet is small and never streamed).
@@ -50,8 +60,9 @@ func (w *summaryWriter) line(label string, value any, style int) {
 }
 
 // writeSummary fills the Summary sheet: title, the run and the previous run,
-// the counts as numbers, the relationship-request link and the trend table
-// with its chart.
+// the cut-off, the counts as numbers, the agreement to send and the
+// relationship-request link (both stored with the run, so a re-render shows
+// them) and the trend table with its chart.
 func writeSummary(f *excelize.File, r *Report, opts WriteOptions, styles xlsxStyles) error {
 	w := &summaryWriter{f: f, styles: styles, row: 1}
 	w.set(1, "mcawatch: Microsoft Customer Agreement report", styles.title)
@@ -71,6 +82,11 @@ func writeSummary(f *excelize.File, r *Report, opts WriteOptions, styles xlsxSty
 		w.line("Previous run started (UTC)", r.Previous.Started.UTC(), styles.dateTime)
 	}
 	w.line("Required agreement", r.Run.Required, 0)
+	if r.Run.CurrentSince.IsZero() {
+		w.line("Current if accepted since", "off: every acceptance counts as current", 0)
+	} else {
+		w.line("Current if accepted since", r.Run.CurrentSince.UTC(), styles.dateStyle(r.Run.CurrentSince.UTC()))
+	}
 	w.row++
 	s := r.Summary
 	for _, c := range []struct {
@@ -78,13 +94,18 @@ func writeSummary(f *excelize.File, r *Report, opts WriteOptions, styles xlsxSty
 		n     int
 	}{
 		{"Customers", s.Customers}, {"Accepted", s.Accepted}, {"Direct-signed", s.DirectSigned},
-		{"Missing", s.Missing}, {"New", s.New}, {"Removed", s.Removed}, {"Errors", s.Errors},
-		{"Joined", s.Joined}, {"Left", s.Left},
+		{"Outdated", s.Outdated}, {"Missing", s.Missing}, {"Blocked for orders", s.Blocked},
+		{"Newly outdated", s.NewlyOutdated}, {"Newly missing", s.NewlyMissing},
+		{"New", s.New}, {"Removed", s.Removed}, {"Errors", s.Errors},
+		{"No reseller relationship", s.NoRelationship}, {"Joined", s.Joined}, {"Left", s.Left},
 	} {
 		w.line(c.label, c.n, 0)
 	}
 	w.row++
-	writeRelationshipLink(w, opts.RelationshipURL)
+	writeAgreement(w, r.Run.Agreement)
+	w.row++
+	writeLink(w, "Relationship request URL", cmp.Or(r.Run.RelationshipURL, opts.RelationshipURL),
+		"Reseller relationship invitation", relationshipHint)
 	w.row++
 	writeTrend(w, opts)
 	if w.err != nil {
@@ -93,33 +114,52 @@ func writeSummary(f *excelize.File, r *Report, opts WriteOptions, styles xlsxSty
 	if err := f.SetColWidth(summarySheet, "A", "A", 28); err != nil {
 		return fmt.Errorf("column width: %w", err)
 	}
-	if err := f.SetColWidth(summarySheet, "B", "D", 18); err != nil {
+	if err := f.SetColWidth(summarySheet, "B", "F", 18); err != nil {
 		return fmt.Errorf("column width: %w", err)
 	}
 	return nil
 }
 
-// writeRelationshipLink writes the partner's invitation link as a hyperlink
-// cell (the only hyperlink in the workbook) and a line saying what it is for.
-func writeRelationshipLink(w *summaryWriter, url string) {
-	if url == "" {
-		w.line("Relationship request URL", "not available", 0)
+// writeAgreement names the agreement version enforced now and links its
+// document, with the line saying who it is for; "unavailable" when the run
+// could not fetch the agreement metadata.
+func writeAgreement(w *summaryWriter, a storage.AgreementInfo) {
+	if a.TemplateID == "" && a.Link == "" {
+		w.line("Agreement enforced now", unavailable, 0)
 		return
 	}
-	w.line("Relationship request URL", url, w.styles.link)
-	if w.err == nil {
-		ref, _ := excelize.CoordinatesToCellName(2, w.row)
-		tip := "Reseller relationship invitation"
-		if err := w.f.SetCellHyperLink(summarySheet, ref, url, "External", excelize.HyperlinkOpts{Tooltip: &tip}); err != nil {
-			w.err = fmt.Errorf("hyperlink: %w", err)
+	version := fmt.Sprintf("%s, version rank %d, template %s", cmp.Or(a.Type, "MicrosoftCustomerAgreement"), a.VersionRank, a.TemplateID)
+	w.line("Agreement enforced now", version, 0)
+	writeLink(w, "Agreement document", a.Link, "The agreement to accept", agreementHint)
+}
+
+// writeLink writes url on a labelled row as a hyperlink cell (a string cell
+// with a link, never a formula) and hint on the row below; "unavailable"
+// when url is empty. Only http and https URLs become links.
+func writeLink(w *summaryWriter, label, url, tip, hint string) {
+	if url == "" {
+		w.line(label, unavailable, 0)
+		return
+	}
+	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
+		w.line(label, url, 0)
+	} else {
+		w.line(label, url, w.styles.link)
+		if w.err == nil {
+			ref, _ := excelize.CoordinatesToCellName(2, w.row)
+			if err := w.f.SetCellHyperLink(summarySheet, ref, url, "External", excelize.HyperlinkOpts{Tooltip: &tip}); err != nil {
+				w.err = fmt.Errorf("hyperlink: %w", err)
+			}
 		}
 	}
 	w.row++
-	w.set(2, relationshipHint, 0)
+	w.set(2, hint, 0)
 }
 
 // writeTrend writes the trend points as a small table and a line chart of
-// Accepted and Missing over them that references the table's cells.
+// Accepted, Outdated and Missing over them that references the table's
+// cells. The points come from storage, which counts a customer in error by
+// its carried-forward state, so a night with errors makes no dip.
 func writeTrend(w *summaryWriter, opts WriteOptions) {
 	w.row++
 	if len(opts.Trend) == 0 {
@@ -128,7 +168,7 @@ func writeTrend(w *summaryWriter, opts WriteOptions) {
 		return
 	}
 	header := w.row
-	for i, h := range []string{"Run", "Started (UTC)", "Accepted", "Missing"} {
+	for i, h := range []string{"Run", "Started (UTC)", "Accepted", "Outdated", "Missing", "Errors"} {
 		w.set(i+1, h, w.styles.header)
 	}
 	for _, p := range opts.Trend {
@@ -136,7 +176,9 @@ func writeTrend(w *summaryWriter, opts WriteOptions) {
 		w.set(1, p.RunID, 0)
 		w.set(2, p.Started.UTC(), w.styles.dateTime)
 		w.set(3, p.Accepted, 0)
-		w.set(4, p.Missing, 0)
+		w.set(4, p.Outdated, 0)
+		w.set(5, p.Missing, 0)
+		w.set(6, p.Errors, 0)
 	}
 	if w.err != nil {
 		return
@@ -151,10 +193,10 @@ func writeTrend(w *summaryWriter, opts WriteOptions) {
 			Marker:     excelize.ChartMarker{Symbol: "circle", Size: 5},
 		}
 	}
-	err := w.f.AddChart(summarySheet, "F3", &excelize.Chart{
+	err := w.f.AddChart(summarySheet, "H3", &excelize.Chart{
 		Type:      excelize.Line,
-		Series:    []excelize.ChartSeries{series("C"), series("D")},
-		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Accepted vs missing customers"}}},
+		Series:    []excelize.ChartSeries{series("C"), series("D"), series("E")},
+		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Accepted, outdated and missing customers"}}},
 		Legend:    excelize.ChartLegend{Position: "bottom"},
 		Dimension: excelize.ChartDimension{Width: 640, Height: 320},
 	})

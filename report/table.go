@@ -54,7 +54,9 @@ type table struct {
 	row func(i int, dst []cell) []cell
 }
 
-// tables lists the report's tables in sheet order.
+// tables lists the report's tables in sheet order. A zero date (an
+// acceptance without a usable date, a first acceptance's previous date) is
+// an empty cell in both writers.
 func tables(r *Report) []table {
 	return []table{
 		{
@@ -65,6 +67,18 @@ func tables(r *Report) []table {
 				m := &r.Missing[i]
 				return append(dst[:0], textCell(m.Customer.ID), textCell(m.Customer.CompanyName),
 					textCell(m.Customer.Domain), dateCell(m.MissingSince))
+			},
+		},
+		{
+			sheet: "Outdated", file: "outdated.csv",
+			columns: []string{"customer_id", "company_name", "domain", "latest_date_agreed",
+				"contact_name", "contact_email", "outdated_since"},
+			rows: len(r.Outdated),
+			row: func(i int, dst []cell) []cell {
+				o := &r.Outdated[i]
+				return append(dst[:0], textCell(o.Customer.ID), textCell(o.Customer.CompanyName),
+					textCell(o.Customer.Domain), dateCell(o.LatestDateAgreed), textCell(o.ContactName),
+					textCell(o.ContactEmail), dateCell(o.OutdatedSince))
 			},
 		},
 		{

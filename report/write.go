@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/mcawatch/mcawatch/storage"
 )
 
@@ -17,7 +15,7 @@ import (
 type WriteOptions struct {
 	Dir             string               // report.dir; the run folder is created inside
 	Formats         []string             // "xlsx", "csv" (default both)
-	RelationshipURL string               // partner's invitation link, may be empty
+	RelationshipURL string               // invitation link, used when the run stored none
 	Trend           []storage.TrendPoint // last ≤ 30 complete runs, oldest first
 	Now             func() time.Time     // document "created" property; time.Now if nil
 	// Phase, when set, is called as each format starts ("xlsx", "csv"); the
@@ -40,17 +38,14 @@ const (
 	FormatCSV  = "csv"
 )
 
-// FolderName is the name of a run's report folder:
-// "<UTC YYYYMMDDTHHMMSSZ of run.Started>-run<ID>".
-func FolderName(run storage.Run) string {
-	return fmt.Sprintf("%s-run%d", run.Started.UTC().Format("20060102T150405Z"), run.ID)
-}
-
-// Write renders r into opts.Dir/FolderName(r.Run) and returns that folder's
+// Write renders r into a new folder of opts.Dir, FolderName(r.Run) (with
+// "-2", "-3", … when that name is taken, see FolderName), and returns its
 // path. Everything is written into a hidden temporary folder beside it,
-// synced, then renamed into place, so a reader never sees half a report; a
-// report already there for the run (a re-render) is replaced. On error
-// nothing temporary is left behind.
+// synced, then renamed into place, so a reader never sees half a report.
+// An existing folder is never replaced: a re-render gets a folder of its
+// own. Before writing, temporary folders that killed writers left behind
+// are removed (see CleanLeftovers). On error nothing temporary is left
+// behind.
 func Write(r *Report, opts WriteOptions) (folder string, err error) {
 	formats, err := checkFormats(opts.Formats)
 	if err != nil {
@@ -62,8 +57,18 @@ func Write(r *Report, opts WriteOptions) (folder string, err error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return "", fmt.Errorf("create report dir: %w", err)
 	}
+	// Folder times are wall-clock times, so the wall clock judges them.
+	removed, err := CleanLeftovers(opts.Dir, time.Now())
+	if len(removed) > 0 {
+		slog.Info("removed leftover temporary report folders", "paths", removed)
+	}
+	if err != nil {
+		// A leftover that cannot be removed costs disk space, not the
+		// report.
+		slog.Warn("leftover temporary report folders", "err", err)
+	}
 	name := FolderName(r.Run)
-	tmp, err := os.MkdirTemp(opts.Dir, ".tmp-"+name+"-")
+	tmp, err := os.MkdirTemp(opts.Dir, tempPrefix(name))
 	if err != nil {
 		return "", fmt.Errorf("create temporary folder: %w", err)
 	}
@@ -98,8 +103,7 @@ func Write(r *Report, opts WriteOptions) (folder string, err error) {
 	if err := syncDir(tmp); err != nil {
 		return "", err
 	}
-	folder = filepath.Join(opts.Dir, name)
-	if err := replaceDir(tmp, folder); err != nil {
+	if folder, err = placeFolder(tmp, opts.Dir, name); err != nil {
 		return "", err
 	}
 	return folder, syncDir(opts.Dir)
@@ -116,36 +120,6 @@ func checkFormats(formats []string) ([]string, error) {
 		}
 	}
 	return formats, nil
-}
-
-// replaceDir renames tmp to final. If final exists (a re-render), it is
-// renamed aside first, and removed once the new folder is in place; if the
-// second rename fails the old folder is put back.
-func replaceDir(tmp, final string) error {
-	err := os.Rename(tmp, final)
-	if err == nil {
-		return nil
-	}
-	if _, statErr := os.Lstat(final); statErr != nil {
-		return fmt.Errorf("rename report folder: %w", err)
-	}
-	old := filepath.Join(filepath.Dir(final), ".old-"+filepath.Base(final)+"-"+uuid.NewString())
-	if err := os.Rename(final, old); err != nil {
-		return fmt.Errorf("move old report folder aside: %w", err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		if backErr := os.Rename(old, final); backErr != nil {
-			return errors.Join(fmt.Errorf("rename report folder: %w", err),
-				fmt.Errorf("restore old report folder %s: %w", old, backErr))
-		}
-		return fmt.Errorf("rename report folder: %w", err)
-	}
-	if err := os.RemoveAll(old); err != nil {
-		// The new report is in place and complete: a leftover old folder
-		// is worth a warning, not a failed run.
-		slog.Warn("remove old report folder", "path", old, "err", err)
-	}
-	return nil
 }
 
 // syncDir flushes a directory's entries to disk, so the renames survive a

@@ -2,6 +2,7 @@ package report
 
 import (
 	"archive/zip"
+	"fmt"
 	"io"
 	"path/filepath"
 	"regexp"
@@ -9,9 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/mcawatch/mcawatch/storage"
 )
 
 func mustOpenXLSX(tb testing.TB, path string) *excelize.File {
@@ -52,7 +56,7 @@ func cellName(tb testing.TB, col, row int) string {
 func TestWriteXLSX_Sheets(t *testing.T) {
 	_, folder, _ := mustWriteFixture(t, FormatXLSX)
 	f := mustOpenXLSX(t, filepath.Join(folder, "report.xlsx"))
-	want := []string{"Summary", "Missing", "New", "Removed", "Errors", "Acceptances"}
+	want := []string{"Summary", "Missing", "Outdated", "New", "Removed", "Errors", "Acceptances"}
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
@@ -63,12 +67,14 @@ func TestWriteXLSX_Sheets(t *testing.T) {
 		dataRow int // rows of data in the fixture
 	}{
 		{"Missing", []string{"customer_id", "company_name", "domain", "missing_since"}, "A1:D3", 2},
+		{"Outdated", []string{"customer_id", "company_name", "domain", "latest_date_agreed", "contact_name",
+			"contact_email", "outdated_since"}, "A1:G6", 5},
 		{"New", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "previous_date_agreed",
-			"template_id", "contact_name", "contact_email", "contact_phone"}, "A1:I3", 2},
-		{"Removed", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "template_id"}, "A1:E2", 1},
-		{"Errors", []string{"customer_id", "company_name", "http_status", "error_code", "message", "attempts"}, "A1:F3", 2},
+			"template_id", "contact_name", "contact_email", "contact_phone"}, "A1:I6", 5},
+		{"Removed", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "template_id"}, "A1:E3", 2},
+		{"Errors", []string{"customer_id", "company_name", "http_status", "error_code", "message", "attempts"}, "A1:F6", 5},
 		{"Acceptances", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "template_id",
-			"contact_name", "contact_email", "contact_phone", "direct_signed"}, "A1:I8", 7},
+			"contact_name", "contact_email", "contact_phone", "direct_signed"}, "A1:I15", 14},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sheet, func(t *testing.T) {
@@ -165,6 +171,8 @@ func TestWriteXLSX_Cells(t *testing.T) {
 		{sheet, cellName(t, 4, contoso), "2019-08-26", dateFormat, "43703"},
 		{sheet, cellName(t, 4, joined), "2026-11-21 13:45", dateTimeFormat, ""},
 		{"Missing", "D2", "2026-11-20 02:00", dateTimeFormat, ""},
+		{"Outdated", cellName(t, 4, rowOf(t, f, "Outdated", "11111111-2222-3333-4444-000000000001")), "2019-08-26", dateFormat, "43703"},
+		{"Outdated", cellName(t, 7, rowOf(t, f, "Outdated", "11111111-2222-3333-4444-000000000001")), "2026-11-15 02:00", dateTimeFormat, ""},
 		{"New", cellName(t, 5, rowOf(t, f, "New", "11111111-2222-3333-4444-000000000004")), "2021-03-04", dateFormat, ""},
 	}
 	for _, tt := range tests {
@@ -196,9 +204,34 @@ func TestWriteXLSX_Cells(t *testing.T) {
 	if got := mustValue(t, f, "Errors", cellName(t, 6, transport)); got != "6" {
 		t.Errorf("attempts = %q, want 6", got)
 	}
-	if got := mustValue(t, f, "Errors", "E2"); got != "Forbidden: \"agreement\", not accepted\nsee portal" {
-		t.Errorf("Errors!E2 = %q, want the message with its quote, comma and line break", got)
+	tailspin := rowOf(t, f, "Errors", "11111111-2222-3333-4444-000000000007")
+	if got := mustValue(t, f, "Errors", cellName(t, 5, tailspin)); got != "Forbidden: \"agreement\", not accepted\nsee portal" {
+		t.Errorf("Tailspin's message = %q, want the message with its quote, comma and line break", got)
 	}
+	escaped := rowOf(t, f, "Errors", "11111111-2222-3333-4444-000000000016")
+	if got, want := mustValue(t, f, "Errors", cellName(t, 5, escaped)), "We're sorry, the request was throttled & retried"; got != want {
+		t.Errorf("escaped message = %q, want %q", got, want)
+	}
+	noCommerce := rowOf(t, f, "Errors", "11111111-2222-3333-4444-000000000014")
+	if got := mustValue(t, f, "Errors", cellName(t, 5, noCommerce)); got != NoRelationshipMessage {
+		t.Errorf("20002 message = %q, want %q", got, NoRelationshipMessage)
+	}
+	// An acceptance without a usable date is an empty cell, never a
+	// 0001-01-01 or a zero serial.
+	for _, c := range []struct {
+		sheet string
+		col   int
+	}{{"Acceptances", 4}, {"New", 4}, {"New", 5}, {"Outdated", 4}} {
+		ref := cellName(t, c.col, rowOf(t, f, c.sheet, "11111111-2222-3333-4444-000000000018"))
+		if got := mustValue(t, f, c.sheet, ref); got != "" {
+			t.Errorf("%s!%s of an undated record = %q, want empty", c.sheet, ref, got)
+		}
+	}
+	ref = cellName(t, 4, rowOf(t, f, "Removed", "11111111-2222-3333-4444-000000000019"))
+	if got := mustValue(t, f, "Removed", ref); got != "" {
+		t.Errorf("Removed!%s of an undated record = %q, want empty", ref, got)
+	}
+
 	minus := rowOf(t, f, sheet, "11111111-2222-3333-4444-000000000009")
 	if got := mustValue(t, f, sheet, cellName(t, 9, minus)); got != "true" {
 		t.Errorf("direct_signed of a direct-signed customer = %q, want true", got)
@@ -223,8 +256,9 @@ func TestWriteXLSX_Summary(t *testing.T) {
 	f := mustOpenXLSX(t, path)
 	const sheet = "Summary"
 	counts := map[string]int{
-		"Customers": r.Summary.Customers, "Accepted": 6, "Direct-signed": 1, "Missing": 2, "New": 2,
-		"Removed": 1, "Errors": 2, "Joined": 2, "Left": 1, "Run": 2, "Previous run": 1,
+		"Customers": r.Summary.Customers, "Accepted": 6, "Direct-signed": 1, "Outdated": 5, "Missing": 2,
+		"Blocked for orders": 7, "Newly outdated": 2, "Newly missing": 1, "New": 5, "Removed": 2, "Errors": 3,
+		"No reseller relationship": 2, "Joined": 3, "Left": 1, "Run": 2, "Previous run": 1,
 	}
 	for label, want := range counts {
 		ref := cellName(t, 2, rowOf(t, f, sheet, label))
@@ -242,14 +276,38 @@ func TestWriteXLSX_Summary(t *testing.T) {
 	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Started (UTC)"))); got != "2026-11-22 02:00" {
 		t.Errorf("Started = %q, want 2026-11-22 02:00", got)
 	}
-	urlRow := rowOf(t, f, sheet, "Relationship request URL")
-	ref := cellName(t, 2, urlRow)
-	ok, link, err := f.GetCellHyperLink(sheet, ref)
-	if err != nil || !ok || !strings.HasPrefix(link, "https://admin.microsoft.com/") {
-		t.Errorf("%s hyperlink = %v %q (%v), want the relationship request URL", ref, ok, link, err)
+	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Current if accepted since"))); got != "2023-04-01" {
+		t.Errorf("cut-off = %q, want 2023-04-01", got)
 	}
-	if got := mustValue(t, f, sheet, cellName(t, 2, urlRow+1)); got != relationshipHint {
-		t.Errorf("line under the link = %q, want %q", got, relationshipHint)
+
+	// Both links come from the stored run (mustWriteFixture passes none),
+	// as hyperlinked string cells with a line saying what to send to whom.
+	version := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Agreement enforced now")))
+	if !strings.Contains(version, "version rank 2") || !strings.Contains(version, "a4a8b2c5-7c3d-4a5e-9f6e-1d2c3b4a5f60") {
+		t.Errorf("Agreement enforced now = %q, want its version rank and template", version)
+	}
+	for _, tt := range []struct{ label, url, hint string }{
+		{"Agreement document", "https://www.microsoft.com/licensing/docs/customeragreement", agreementHint},
+		{"Relationship request URL", "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&partnerId=0e3e4e5f#/BillingAccounts/partner-invitation", relationshipHint},
+	} {
+		row := rowOf(t, f, sheet, tt.label)
+		ref := cellName(t, 2, row)
+		ok, link, err := f.GetCellHyperLink(sheet, ref)
+		if err != nil || !ok || link != tt.url {
+			t.Errorf("%s hyperlink = %v %q (%v), want %q", tt.label, ok, link, err, tt.url)
+		}
+		if got := mustValue(t, f, sheet, ref); got != tt.url {
+			t.Errorf("%s = %q, want %q", tt.label, got, tt.url)
+		}
+		if formula, _ := f.GetCellFormula(sheet, ref); formula != "" {
+			t.Errorf("%s is a formula %q, want a string with a link", tt.label, formula)
+		}
+		if got := mustValue(t, f, sheet, cellName(t, 2, row+1)); got != tt.hint {
+			t.Errorf("line under %s = %q, want %q", tt.label, got, tt.hint)
+		}
+	}
+	if !strings.Contains(agreementHint, "Outdated and Missing") || !strings.Contains(agreementHint, "Microsoft 365 admin center") {
+		t.Errorf("agreement line %q does not say to whom and where", agreementHint)
 	}
 	props, err := f.GetDocProps()
 	if err != nil {
@@ -265,7 +323,7 @@ func TestWriteXLSX_Summary(t *testing.T) {
 		t.Fatalf("report.xlsx has no chart; parts: %v", keys(files))
 	}
 	chart := files["xl/charts/chart1.xml"]
-	for _, want := range []string{"<lineChart>", "Summary!$C$", "Summary!$D$"} {
+	for _, want := range []string{"<lineChart>", "Summary!$C$", "Summary!$D$", "Summary!$E$"} {
 		if !strings.Contains(chart, want) {
 			t.Errorf("chart1.xml lacks %q:\n%.600s", want, chart)
 		}
@@ -332,7 +390,7 @@ func zipFiles(tb testing.TB, path string) map[string]string {
 
 func TestWriteTableSheets_Split(t *testing.T) {
 	r := Diff(nil, mustLoadSnapshot(t, "current.json"), DiffOptions{})
-	acceptances := tables(r)[4]
+	acceptances := tables(r)[5]
 	f := excelize.NewFile()
 	defer f.Close()
 	styles, err := newStyles(f)
@@ -349,7 +407,13 @@ func TestWriteTableSheets_Split(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := mustOpenXLSX(t, path)
-	want := []string{"Sheet1", "Acceptances", "Acceptances (2)", "Acceptances (3)", "Acceptances (4)"}
+	want := []string{"Sheet1", "Acceptances"}
+	for p := 2; p <= (len(r.Acceptances)+1)/2; p++ {
+		want = append(want, fmt.Sprintf("Acceptances (%d)", p))
+	}
+	if len(want) < 4 {
+		t.Fatalf("the fixture has %d acceptances, too few to split over several sheets", len(r.Acceptances))
+	}
 	if got := g.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
@@ -404,7 +468,9 @@ func TestCutText(t *testing.T) {
 }
 
 func TestWriteXLSX_FirstRun(t *testing.T) {
-	r := Diff(nil, mustLoadSnapshot(t, "current.json"), DiffOptions{})
+	cur := mustLoadSnapshot(t, "current.json")
+	cur.Run.RelationshipURL, cur.Run.Agreement, cur.Run.CurrentSince = "", storage.AgreementInfo{}, time.Time{}
+	r := Diff(nil, cur, DiffOptions{})
 	folder, err := Write(r, WriteOptions{Dir: t.TempDir(), Formats: []string{FormatXLSX}})
 	if err != nil {
 		t.Fatal(err)
@@ -415,8 +481,13 @@ func TestWriteXLSX_FirstRun(t *testing.T) {
 	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Previous run"))); got != "first run" {
 		t.Errorf("Previous run = %q, want %q", got, "first run")
 	}
-	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Relationship request URL"))); got != "not available" {
-		t.Errorf("Relationship request URL without a link = %q, want %q", got, "not available")
+	for _, label := range []string{"Relationship request URL", "Agreement enforced now"} {
+		if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, label))); got != "unavailable" {
+			t.Errorf("%s without a link = %q, want %q", label, got, "unavailable")
+		}
+	}
+	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Current if accepted since"))); !strings.HasPrefix(got, "off") {
+		t.Errorf("cut-off when the check is off = %q, want off", got)
 	}
 	if got := mustValue(t, f, sheet, cellName(t, 2, rowOf(t, f, sheet, "Trend"))); got != "no complete runs yet" {
 		t.Errorf("Trend without points = %q", got)
@@ -428,5 +499,48 @@ func TestWriteXLSX_FirstRun(t *testing.T) {
 	tables, err := f.GetTables("Removed")
 	if err != nil || len(tables) != 1 || tables[0].Range != "A1:E2" {
 		t.Errorf("Removed tables = %+v (%v), want one over A1:E2", tables, err)
+	}
+}
+
+// TestWriteXLSX_TrendCountsOutdated checks the Summary's trend table and
+// chart: each point's Accepted, Outdated, Missing and Errors as storage
+// counted them (a customer in error by its carried-forward state), and a
+// chart series for each of the first three.
+func TestWriteXLSX_TrendCountsOutdated(t *testing.T) {
+	_, folder, _ := mustWriteFixture(t, FormatXLSX)
+	path := filepath.Join(folder, "report.xlsx")
+	f := mustOpenXLSX(t, path)
+	const sheet = "Summary"
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := -1
+	for i, r := range rows {
+		if len(r) >= 6 && r[0] == "Run" && r[1] == "Started (UTC)" {
+			header = i
+		}
+	}
+	if header < 0 {
+		t.Fatalf("Summary has no trend table")
+	}
+	if got, want := rows[header][:6], []string{"Run", "Started (UTC)", "Accepted", "Outdated", "Missing", "Errors"}; !slices.Equal(got, want) {
+		t.Errorf("trend header = %q, want %q", got, want)
+	}
+	for i, p := range fixtureTrend() {
+		row := rows[header+1+i]
+		want := []string{strconv.FormatInt(p.RunID, 10), p.Started.Format("2006-01-02 15:04"),
+			strconv.Itoa(p.Accepted), strconv.Itoa(p.Outdated), strconv.Itoa(p.Missing), strconv.Itoa(p.Errors)}
+		if got := row[:6]; !slices.Equal(got, want) {
+			t.Errorf("trend row %d = %q, want %q", i+1, got, want)
+		}
+	}
+	chart := zipFiles(t, path)["xl/charts/chart1.xml"]
+	if got := strings.Count(chart, "<ser>"); got != 3 {
+		t.Errorf("chart has %d series, want 3 (accepted, outdated, missing)", got)
+	}
+	first, last := header+2, header+1+len(fixtureTrend())
+	if want := fmt.Sprintf("Summary!$D$%d:$D$%d", first, last); !strings.Contains(chart, want) {
+		t.Errorf("chart has no Outdated series over %s", want)
 	}
 }
