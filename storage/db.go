@@ -278,6 +278,15 @@ func toUnix(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: t.Unix(), Valid: true}
 }
 
+// fromValue reads a stored time scanned into an any: Unix seconds as an
+// int64, or nil (NULL) for the zero time.
+func fromValue(v any) time.Time {
+	if sec, ok := v.(int64); ok {
+		return time.Unix(sec, 0).UTC()
+	}
+	return time.Time{}
+}
+
 // fromUnix reads a stored time; NULL is the zero time.
 func fromUnix(v sql.NullInt64) time.Time {
 	if !v.Valid {
