@@ -135,13 +135,22 @@ func (r *Report) addError(res *storage.Result) {
 	r.Errors = append(r.Errors, row)
 }
 
+// The error codes a stored result carries for Partner Center's 403 code
+// 20002 ("no commerce relationship"): the service's own, and the one fetch
+// stores for it (fetch.CodeNoRelationship; report never imports fetch).
+const (
+	codeNoRelationship      = "20002"
+	fetchCodeNoRelationship = "no_relationship"
+)
+
 // noRelationship reports whether a failed customer is one the partner has no
-// reseller relationship with: Partner Center answers 403 with code 20002
-// ("no commerce relationship"), or the customer list says the partner is
-// its advisor (or anything but its reseller). The MCA is then not the
-// partner's business, and the error is no alarm.
+// reseller relationship with: Partner Center answers 403 with code 20002,
+// or the customer list says the partner is its advisor (or anything but its
+// reseller). The MCA is then not the partner's business, and the error is
+// no alarm.
 func noRelationship(res *storage.Result) bool {
-	if res.HTTPStatus == 403 && strings.TrimSpace(res.ErrorCode) == "20002" {
+	if code := strings.TrimSpace(res.ErrorCode); res.HTTPStatus == 403 &&
+		(code == codeNoRelationship || code == fetchCodeNoRelationship) {
 		return true
 	}
 	rel := strings.TrimSpace(res.Customer.Relationship)

@@ -610,19 +610,23 @@ func TestDiff_NoRelationshipIsLabelledNotCounted(t *testing.T) {
 	broken := storage.CustomerState{Result: storage.Result{Customer: reseller, Status: storage.StatusError,
 		HTTPStatus: 403, ErrorCode: "13605", Message: "Forbidden", Attempts: 1}}
 	unknown := errState(customer(4, "Unknown Relationship"), nil) // Relationship empty: a real error
-	r := Diff(nil, snapshot(1, day1, noCommerce, advisorErr, broken, unknown), DiffOptions{})
-	want := map[string]bool{"No Commerce": true, "Advisor Only": true, "Reseller Broken": false, "Unknown Relationship": false}
+	// fetch stores the 20002 answer with its own code.
+	fromFetch := storage.CustomerState{Result: storage.Result{Customer: customer(5, "No Commerce Via Fetch"), Status: storage.StatusError,
+		HTTPStatus: 403, ErrorCode: "no_relationship", Message: "Partner Center answered 403 Forbidden code 20002", Attempts: 1}}
+	r := Diff(nil, snapshot(1, day1, noCommerce, advisorErr, broken, unknown, fromFetch), DiffOptions{})
+	want := map[string]bool{"No Commerce": true, "Advisor Only": true, "Reseller Broken": false, "Unknown Relationship": false,
+		"No Commerce Via Fetch": true}
 	for _, e := range r.Errors {
 		label := e.Message == NoRelationshipMessage
 		if e.NoRelationship != want[e.Customer.CompanyName] || label != want[e.Customer.CompanyName] {
 			t.Errorf("%s: NoRelationship = %v, message %q; want labelled = %v", e.Customer.CompanyName, e.NoRelationship, e.Message, want[e.Customer.CompanyName])
 		}
 	}
-	if got, want := len(r.Errors), 4; got != want {
+	if got, want := len(r.Errors), 5; got != want {
 		t.Errorf("Errors rows = %d, want %d: every failed customer is listed", got, want)
 	}
-	if r.Summary.Errors != 2 || r.Summary.NoRelationship != 2 {
-		t.Errorf("Summary Errors = %d, NoRelationship = %d; want 2 and 2", r.Summary.Errors, r.Summary.NoRelationship)
+	if r.Summary.Errors != 2 || r.Summary.NoRelationship != 3 {
+		t.Errorf("Summary Errors = %d, NoRelationship = %d; want 2 and 3", r.Summary.Errors, r.Summary.NoRelationship)
 	}
 }
 
