@@ -72,18 +72,32 @@ func Open(path string, opts Options) (*DB, error) {
 			db.host = "unknown"
 		}
 	}
-	if err := checkLink(abs); err != nil {
+	// The file itself is found as the system finds it: filepath.Abs cleans
+	// the path first, and the x/.. of a path whose x is a symbolic link to
+	// another folder's child is not the folder the path started in.
+	given := path
+	if !filepath.IsAbs(given) {
+		cwd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+		given = cwd + string(filepath.Separator) + given
+	}
+	if err := checkLink(given); err != nil {
 		return nil, err
 	}
 	if opts.ReadOnly {
-		if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(given); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no database at %s: %w", abs, fs.ErrNotExist)
 		}
-	} else if err := createFile(abs); err != nil {
+	} else if err := createFile(given); err != nil {
 		return nil, err
 	}
-	if db.file, err = filepath.EvalSymlinks(abs); err != nil {
+	if db.file, err = filepath.EvalSymlinks(given); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err != nil || real != db.file {
+		db.path, abs = db.file, db.file // the cleaned path names another file: name the real one
 	}
 	loose, err := tighten(db.file)
 	switch {

@@ -11,7 +11,16 @@
 // Times are stored as INTEGER Unix seconds in UTC (NULL for "not set"), so a
 // time round-trips to the second: run times are truncated to the second when
 // they are taken, and acceptance dates, which Partner Center gives to the
-// second, lose any sub-second part.
+// second, lose any sub-second part. An acceptance without a usable date is
+// stored with a NULL date and read back as the zero time.
+//
+// A run stores the settings it started with (Since, CurrentSince, Required,
+// Types), so a resumed run uses them; what the sweep learnt (SetRunInfo);
+// and whether its report is in place (SetReport, SetReportFailed): the next
+// diff is made against PreviousReported. Each customer of a complete run
+// has its missing and outdated streaks, judged as (*Result).Standing judges.
+// Storage carries one customer's odd answer as that customer's error, never
+// as a failed batch (see migration/0003_run_settings_outdated_undated.sql).
 //
 // A run's results and acceptance records are keyed by the customer's position
 // in the run's list (see migration/0001_init.sql), which limits a database to
@@ -21,5 +30,6 @@
 // read from the view customers_seen.
 //
 // Storage must never import config, jobs, fetch or report, never change a
-// file that is not an mcawatch database, and never write a partial batch.
+// file that is not an mcawatch database, never create one when opened
+// ReadOnly, and never write a partial batch.
 package storage

@@ -88,9 +88,24 @@ func TestDB_Lock_SameFileByAnotherNameIsLocked(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "x"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"link.db", "datalink/mcawatch.db", "data/../data/./mcawatch.db", "x/../data/mcawatch.db"} {
+	// deep/.. is data, as the system reads the path, not dir.
+	if err := os.Mkdir(filepath.Join(dir, "data", "deeper"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "data", "deeper"), filepath.Join(dir, "deep")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"link.db", "datalink/mcawatch.db", "data/../data/./mcawatch.db", "x/../data/mcawatch.db",
+		"deep/../mcawatch.db"} {
 		t.Run(name, func(t *testing.T) {
-			other := mustOpenPath(t, filepath.Join(dir, name), c)
+			other := mustOpenPath(t, dir+string(filepath.Separator)+name, c)
+			real, err := filepath.EvalSymlinks(holder.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := other.Path(); name == "deep/../mcawatch.db" && got != real {
+				t.Fatalf("Path() of %s = %s, want %s", name, got, real)
+			}
 			unlock, err := other.Lock()
 			if err == nil {
 				unlock()
