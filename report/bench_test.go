@@ -15,12 +15,14 @@ import (
 	"github.com/mcawatch/mcawatch/storage"
 )
 
-// benchSnapshots builds two runs of n customers: most accepted, a fifth
-// missing, some direct-signed, re-dated, newly accepted, failing, joining
-// and leaving, so every branch of Diff does work.
+// benchSnapshots builds two runs of n customers with the 2023-04-01
+// cut-off: a fifth missing, of the others about half outdated (dated
+// 2019 to 2024, as a real portfolio in 2026), some direct-signed,
+// re-dated, newly accepted, failing, joining and leaving, so every branch
+// of Diff does work.
 func benchSnapshots(n int) (previous, current *storage.Snapshot) {
-	previous = snapshot(1, day1)
-	current = snapshot(2, day2)
+	previous = withCut(snapshot(1, day1), cut)
+	current = withCut(snapshot(2, day2), cut)
 	for i := range n {
 		c := storage.Customer{
 			ID:          fmt.Sprintf("%08x-0000-4000-8000-%012d", i, i),
