@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
 	"slices"
 	"strings"
@@ -113,7 +114,7 @@ func (c *Client) directSigned(ctx context.Context, customerID string, attempts *
 }
 
 // RelationshipRequestURL returns the invitation link a partner sends to a
-// new customer.
+// new customer (GET /v1/customers/relationshiprequests), unescaped.
 func (c *Client) RelationshipRequestURL(ctx context.Context) (string, error) {
 	var ans struct {
 		URL string `json:"url"`
@@ -133,5 +134,6 @@ func (c *Client) RelationshipRequestURL(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("fetch relationship request url: %w", err)
 	}
-	return ans.URL, nil
+	// The service HTML-escapes the link's query (&amp;).
+	return html.UnescapeString(ans.URL), nil
 }

@@ -253,8 +253,7 @@ func (s *refreshSource) exchange(ctx context.Context, rt string) (tokenAnswer, e
 		if err == nil {
 			return ans, nil
 		}
-		var te *TokenError
-		if ctx.Err() != nil || errors.As(err, &te) || !isRetryableExchange(err) {
+		if ctx.Err() != nil || !isRetryableExchange(err) {
 			return ans, err
 		}
 		if attempt >= s.cfg.MaxAttempts {
@@ -497,10 +496,14 @@ func (f fileTokenStore) Rescue(token string) (string, error) {
 	}
 	dirs = append(dirs, os.TempDir())
 	var errs []error
-	for _, dir := range dirs {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			errs = append(errs, err)
-			continue
+	for i, dir := range dirs {
+		// The token file's own folder is not re-created: if it is gone,
+		// a token left in a new one there would be easy to miss.
+		if i > 0 {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		// CreateTemp makes the file with mode 0600.
 		tmp, err := os.CreateTemp(dir, filepath.Base(f.path)+".new-*")

@@ -69,7 +69,8 @@ type nextLink struct {
 }
 
 // parseCustomers parses one customers page into its customers and its next
-// link (nil on the last page).
+// link (nil on the last page). Company names and domains are
+// HTML-unescaped, as the service escapes text.
 func parseCustomers(status int, body []byte) ([]Customer, *nextLink, error) {
 	var p customersPage
 	if err := decodeJSON(status, body, &p); err != nil {
@@ -91,8 +92,8 @@ func parseCustomers(status int, body []byte) ([]Customer, *nextLink, error) {
 		}
 		out = append(out, Customer{
 			ID:           id,
-			CompanyName:  it.CompanyProfile.CompanyName,
-			Domain:       it.CompanyProfile.Domain,
+			CompanyName:  html.UnescapeString(it.CompanyProfile.CompanyName),
+			Domain:       html.UnescapeString(it.CompanyProfile.Domain),
 			Relationship: it.RelationshipToPartner,
 		})
 	}
@@ -148,6 +149,9 @@ type lenientItem struct {
 // not, because "no acceptances" is the answer that puts a customer on
 // Missing and it must not come from a body that says nothing.
 //
+// Text a person reads (contact names, email, phone, the agreement link) is
+// HTML-unescaped: the service sends O&#39;Brien and &amp; in links.
+//
 // A record without a usable date (dateAgreed absent, null, empty, or the
 // .NET minimum date 0001-01-01T00:00:00) is an acceptance with a zero
 // DateAgreed. A record without a readable type fails the customer: it
@@ -179,12 +183,12 @@ func parseAgreements(status int, body []byte, types []string) ([]Agreement, erro
 			DateAgreed: d,
 			TemplateID: it.TemplateID,
 			Contact: Contact{
-				FirstName: it.PrimaryContact.FirstName,
-				LastName:  it.PrimaryContact.LastName,
-				Email:     it.PrimaryContact.Email,
-				Phone:     it.PrimaryContact.PhoneNumber,
+				FirstName: html.UnescapeString(it.PrimaryContact.FirstName),
+				LastName:  html.UnescapeString(it.PrimaryContact.LastName),
+				Email:     html.UnescapeString(it.PrimaryContact.Email),
+				Phone:     html.UnescapeString(it.PrimaryContact.PhoneNumber),
 			},
-			AgreementLink: it.AgreementLink,
+			AgreementLink: html.UnescapeString(it.AgreementLink),
 		}
 		if it.UserID != nil {
 			ag.UserID = *it.UserID
@@ -260,7 +264,13 @@ func lenientRecord(raw json.RawMessage, types []string) (ag Agreement, tracked b
 	if ag.DateAgreed, err = parseDateAgreed(date); err != nil {
 		return ag, false, err
 	}
-	ag.Contact = Contact{FirstName: contact.FirstName, LastName: contact.LastName, Email: contact.Email, Phone: contact.PhoneNumber}
+	ag.AgreementLink = html.UnescapeString(ag.AgreementLink)
+	ag.Contact = Contact{
+		FirstName: html.UnescapeString(contact.FirstName),
+		LastName:  html.UnescapeString(contact.LastName),
+		Email:     html.UnescapeString(contact.Email),
+		Phone:     html.UnescapeString(contact.PhoneNumber),
+	}
 	return ag, true, nil
 }
 
