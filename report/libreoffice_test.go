@@ -53,8 +53,8 @@ func TestXLSX_OpensInLibreOffice(t *testing.T) {
 		want  []string
 	}{
 		{"Summary", []string{"Customers,18", "Previous run,1", "Outdated,5", "Blocked for orders,7", relationshipHint, agreementHint}},
-		{"Missing", []string{"customer_id,company_name,domain,missing_since", `"Fabrikam ""Quoted"" Inc"`}},
-		{"Outdated", []string{"customer_id,company_name,domain,latest_date_agreed,contact_name,contact_email,outdated_since",
+		{"Missing", []string{"Customer ID,Company,Domain,Missing since", `"Fabrikam ""Quoted"" Inc"`}},
+		{"Outdated", []string{"Customer ID,Company,Domain,Latest date agreed,Contact,Contact email,Outdated since",
 			"Northwind Traders,northwind.onmicrosoft.com,2018-06-14", "Undated Only AB,undatedonly.onmicrosoft.com,,Uno Undén"}},
 		{"Acceptances", []string{`=HYPERLINK(""http://evil.example"",""click"")`, "Åkerlund & Söner AB"}},
 		{"Errors", []string{"Tailspin Toys,403,13605"}},

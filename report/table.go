@@ -47,7 +47,8 @@ func numberCell(n int) cell {
 type table struct {
 	sheet   string   // sheet name
 	file    string   // CSV file name
-	columns []string // exactly the contract's column names, in order
+	columns []string // the CSV header: exactly the contract's column names, in order
+	headers []string // the xlsx header: the same columns, named for people
 	rows    int
 	// row appends the cells of row i to dst[:0] and returns it, so one
 	// buffer serves a whole table.
@@ -62,6 +63,7 @@ func tables(r *Report) []table {
 		{
 			sheet: "Missing", file: "missing.csv",
 			columns: []string{"customer_id", "company_name", "domain", "missing_since"},
+			headers: []string{"Customer ID", "Company", "Domain", "Missing since"},
 			rows:    len(r.Missing),
 			row: func(i int, dst []cell) []cell {
 				m := &r.Missing[i]
@@ -73,7 +75,8 @@ func tables(r *Report) []table {
 			sheet: "Outdated", file: "outdated.csv",
 			columns: []string{"customer_id", "company_name", "domain", "latest_date_agreed",
 				"contact_name", "contact_email", "outdated_since"},
-			rows: len(r.Outdated),
+			headers: []string{"Customer ID", "Company", "Domain", "Latest date agreed", "Contact", "Contact email", "Outdated since"},
+			rows:    len(r.Outdated),
 			row: func(i int, dst []cell) []cell {
 				o := &r.Outdated[i]
 				return append(dst[:0], textCell(o.Customer.ID), textCell(o.Customer.CompanyName),
@@ -85,6 +88,8 @@ func tables(r *Report) []table {
 			sheet: "New", file: "new.csv",
 			columns: []string{"customer_id", "company_name", "agreement_type", "date_agreed",
 				"previous_date_agreed", "template_id", "contact_name", "contact_email", "contact_phone"},
+			headers: []string{"Customer ID", "Company", "Agreement type", "Date agreed", "Previous date agreed",
+				"Template ID", "Contact", "Contact email", "Contact phone"},
 			rows: len(r.New),
 			row: func(i int, dst []cell) []cell {
 				n := &r.New[i]
@@ -98,6 +103,7 @@ func tables(r *Report) []table {
 		{
 			sheet: "Removed", file: "removed.csv",
 			columns: []string{"customer_id", "company_name", "agreement_type", "date_agreed", "template_id"},
+			headers: []string{"Customer ID", "Company", "Agreement type", "Date agreed", "Template ID"},
 			rows:    len(r.Removed),
 			row: func(i int, dst []cell) []cell {
 				m := &r.Removed[i]
@@ -109,6 +115,7 @@ func tables(r *Report) []table {
 		{
 			sheet: "Errors", file: "errors.csv",
 			columns: []string{"customer_id", "company_name", "http_status", "error_code", "message", "attempts"},
+			headers: []string{"Customer ID", "Company", "HTTP status", "Error code", "Message", "Attempts"},
 			rows:    len(r.Errors),
 			row: func(i int, dst []cell) []cell {
 				e := &r.Errors[i]
@@ -126,6 +133,8 @@ func tables(r *Report) []table {
 			sheet: "Acceptances", file: "acceptances.csv",
 			columns: []string{"customer_id", "company_name", "agreement_type", "date_agreed", "template_id",
 				"contact_name", "contact_email", "contact_phone", "direct_signed"},
+			headers: []string{"Customer ID", "Company", "Agreement type", "Date agreed", "Template ID",
+				"Contact", "Contact email", "Contact phone", "Direct-signed"},
 			rows: len(r.Acceptances),
 			row: func(i int, dst []cell) []cell {
 				m := &r.Acceptances[i]

@@ -58,14 +58,14 @@ func Write(r *Report, opts WriteOptions) (folder string, err error) {
 		return "", fmt.Errorf("create report dir: %w", err)
 	}
 	// Folder times are wall-clock times, so the wall clock judges them.
-	removed, err := CleanLeftovers(opts.Dir, time.Now())
+	removed, cleanErr := CleanLeftovers(opts.Dir, time.Now())
 	if len(removed) > 0 {
 		slog.Info("removed leftover temporary report folders", "paths", removed)
 	}
-	if err != nil {
+	if cleanErr != nil {
 		// A leftover that cannot be removed costs disk space, not the
 		// report.
-		slog.Warn("leftover temporary report folders", "err", err)
+		slog.Warn("leftover temporary report folders", "err", cleanErr)
 	}
 	name := FolderName(r.Run)
 	tmp, err := os.MkdirTemp(opts.Dir, tempPrefix(name))

@@ -115,7 +115,8 @@ func writeTableSheets(f *excelize.File, t table, styles xlsxStyles, sheetRows in
 
 // writeTableSheet streams rows [from, to) of t onto a new sheet: widths and
 // the frozen header first (the stream writer needs them before any row),
-// then the header, the rows, and a table giving the filter buttons.
+// then the header (named for people; the CSV files carry the contract's
+// column names), the rows, and a table giving the filter buttons.
 func writeTableSheet(f *excelize.File, name, tableName string, t table, from, to int, styles xlsxStyles) error {
 	if _, err := f.NewSheet(name); err != nil {
 		return fmt.Errorf("new sheet: %w", err)
@@ -141,8 +142,8 @@ func writeTableSheet(f *excelize.File, name, tableName string, t table, from, to
 		return fmt.Errorf("freeze header: %w", err)
 	}
 	values := make([]any, len(t.columns))
-	for i, c := range t.columns {
-		values[i] = excelize.Cell{StyleID: styles.header, Value: c}
+	for i, h := range t.headers {
+		values[i] = excelize.Cell{StyleID: styles.header, Value: h}
 	}
 	if err := sw.SetRow("A1", values); err != nil {
 		return fmt.Errorf("header: %w", err)
@@ -213,9 +214,9 @@ func cutText(s string) string {
 // columnWidths measures rows [from, to) of t: the widest value of each
 // column in characters, within minColWidth and maxColWidth.
 func columnWidths(t table, from, to int) []float64 {
-	widths := make([]int, len(t.columns))
-	for i, c := range t.columns {
-		widths[i] = len(c) + filterButtonCh
+	widths := make([]int, len(t.headers))
+	for i, h := range t.headers {
+		widths[i] = utf8.RuneCountInString(h) + filterButtonCh
 	}
 	cells := make([]cell, 0, len(t.columns))
 	for i := from; i < to; i++ {

@@ -66,15 +66,15 @@ func TestWriteXLSX_Sheets(t *testing.T) {
 		table   string
 		dataRow int // rows of data in the fixture
 	}{
-		{"Missing", []string{"customer_id", "company_name", "domain", "missing_since"}, "A1:D3", 2},
-		{"Outdated", []string{"customer_id", "company_name", "domain", "latest_date_agreed", "contact_name",
-			"contact_email", "outdated_since"}, "A1:G6", 5},
-		{"New", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "previous_date_agreed",
-			"template_id", "contact_name", "contact_email", "contact_phone"}, "A1:I6", 5},
-		{"Removed", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "template_id"}, "A1:E3", 2},
-		{"Errors", []string{"customer_id", "company_name", "http_status", "error_code", "message", "attempts"}, "A1:F6", 5},
-		{"Acceptances", []string{"customer_id", "company_name", "agreement_type", "date_agreed", "template_id",
-			"contact_name", "contact_email", "contact_phone", "direct_signed"}, "A1:I15", 14},
+		{"Missing", []string{"Customer ID", "Company", "Domain", "Missing since"}, "A1:D3", 2},
+		{"Outdated", []string{"Customer ID", "Company", "Domain", "Latest date agreed", "Contact",
+			"Contact email", "Outdated since"}, "A1:G6", 5},
+		{"New", []string{"Customer ID", "Company", "Agreement type", "Date agreed", "Previous date agreed",
+			"Template ID", "Contact", "Contact email", "Contact phone"}, "A1:I6", 5},
+		{"Removed", []string{"Customer ID", "Company", "Agreement type", "Date agreed", "Template ID"}, "A1:E3", 2},
+		{"Errors", []string{"Customer ID", "Company", "HTTP status", "Error code", "Message", "Attempts"}, "A1:F6", 5},
+		{"Acceptances", []string{"Customer ID", "Company", "Agreement type", "Date agreed", "Template ID",
+			"Contact", "Contact email", "Contact phone", "Direct-signed"}, "A1:I15", 14},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sheet, func(t *testing.T) {
@@ -423,7 +423,7 @@ func TestWriteTableSheets_Split(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rows[0][0] != "customer_id" {
+		if rows[0][0] != "Customer ID" {
 			t.Errorf("%s starts with %q, want the header", sheet, rows[0][0])
 		}
 		for _, row := range rows[1:] {
@@ -435,6 +435,25 @@ func TestWriteTableSheets_Split(t *testing.T) {
 	}
 	if ids[0] != r.Acceptances[0].Customer.ID || ids[len(ids)-1] != r.Acceptances[len(r.Acceptances)-1].Customer.ID {
 		t.Errorf("rows out of order across sheets: %q", ids)
+	}
+}
+
+// TestTables_HeadersMatchColumns checks that each sheet's header for
+// people names the same columns, in the same order, as the CSV contract.
+func TestTables_HeadersMatchColumns(t *testing.T) {
+	for _, tb := range tables(&Report{}) {
+		if len(tb.headers) != len(tb.columns) {
+			t.Errorf("%s: %d headers for %d columns", tb.sheet, len(tb.headers), len(tb.columns))
+			continue
+		}
+		for i, h := range tb.headers {
+			// "company_name" is "Company", "contact_name" is "Contact":
+			// a header is the column's words, less a trailing "name".
+			want := strings.TrimSuffix(strings.ReplaceAll(tb.columns[i], "_", " "), " name")
+			if !strings.EqualFold(strings.ReplaceAll(h, "-", " "), want) {
+				t.Errorf("%s column %d: header %q does not name %q", tb.sheet, i+1, h, tb.columns[i])
+			}
+		}
 	}
 }
 
