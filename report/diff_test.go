@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -497,6 +498,41 @@ func TestDiff_StateTransitions(t *testing.T) {
 				t.Errorf("Summary = %+v, want %+v", r.Summary, want)
 			}
 		})
+	}
+}
+
+// TestDiff_StateTransitions_CarriedAcrossErrors moves a customer from each
+// answered state to each other with a failed run in between: the report
+// after the failure reads exactly as if the customer had answered with its
+// last good state the night before (rows and counts alike).
+func TestDiff_StateTransitions_CarriedAcrossErrors(t *testing.T) {
+	c := customer(1, "Contoso")
+	old := record(mca, "2019-08-26", "t1")
+	current := record(mca, "2024-05-05", "t2")
+	states := []struct {
+		name string
+		res  storage.Result
+	}{
+		{"missing", okResult(c, storage.DirectNotSigned)},
+		{"outdated", okResult(c, storage.DirectNotSigned, old)},
+		{"accepted", okResult(c, storage.DirectNotAsked, old, current)},
+		{"direct-signed", okResult(c, storage.DirectSigned, old)},
+	}
+	for _, from := range states {
+		for _, to := range states {
+			t.Run(from.name+" to error to "+to.name, func(t *testing.T) {
+				cur := withCut(snapshot(2, day2, storage.CustomerState{Result: to.res}), cut)
+				direct := Diff(withCut(snapshot(1, day1, storage.CustomerState{Result: from.res}), cut), cur, DiffOptions{})
+				last := from.res
+				carried := Diff(withCut(snapshot(1, day1, errState(c, &last)), cut), cur, DiffOptions{})
+				if got, want := reportRows(carried), reportRows(direct); !reflect.DeepEqual(got, want) {
+					t.Errorf("rows after an error = %+v, want as without it %+v", got, want)
+				}
+				if carried.Summary != direct.Summary {
+					t.Errorf("Summary after an error = %+v, want as without it %+v", carried.Summary, direct.Summary)
+				}
+			})
+		}
 	}
 }
 
