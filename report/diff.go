@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"html"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -159,12 +160,17 @@ func noRelationship(res *storage.Result) bool {
 
 // readable turns text that still carries HTML entities (Partner Center
 // escapes some: "We&#39;re sorry") into the text a person should read.
+// Only text holding a complete entity ("&#39;", "&amp;") is unescaped, so a
+// bare "&" (or "&not" in "R&nothing") is left as written.
 func readable(s string) string {
-	if !strings.Contains(s, "&") {
+	if !strings.Contains(s, "&") || !htmlEntity.MatchString(s) {
 		return s
 	}
 	return html.UnescapeString(s)
 }
+
+// htmlEntity matches one complete HTML character reference.
+var htmlEntity = regexp.MustCompile(`&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});`)
 
 // addOK records the counts, the Missing or Outdated row and the Acceptances
 // rows of one ok customer; recs are its records without repeats.

@@ -669,11 +669,19 @@ func TestDiff_NoRelationshipIsLabelledNotCounted(t *testing.T) {
 // TestDiff_ErrorMessageIsReadable is a message that still carries the HTML
 // entities Partner Center escapes text with.
 func TestDiff_ErrorMessageIsReadable(t *testing.T) {
-	st := errState(customer(1, "Contoso"), nil)
-	st.Result.Message = "We&#39;re sorry &amp; the request &lt;failed&gt; &quot;twice&quot;"
-	r := Diff(nil, snapshot(1, day1, st), DiffOptions{})
-	if got, want := r.Errors[0].Message, `We're sorry & the request <failed> "twice"`; got != want {
-		t.Errorf("Errors message = %q, want %q", got, want)
+	tests := []struct{ in, want string }{
+		{"We&#39;re sorry &amp; the request &lt;failed&gt; &quot;twice&quot;", `We're sorry & the request <failed> "twice"`},
+		{"Caf&#xE9; &eacute;clair", "Café éclair"},
+		{"R&D and R&nothing failed", "R&D and R&nothing failed"}, // no entity: left as written
+		{"plain", "plain"},
+	}
+	for _, tt := range tests {
+		st := errState(customer(1, "Contoso"), nil)
+		st.Result.Message = tt.in
+		r := Diff(nil, snapshot(1, day1, st), DiffOptions{})
+		if got := r.Errors[0].Message; got != tt.want {
+			t.Errorf("Errors message of %q = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 
