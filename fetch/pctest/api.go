@@ -76,12 +76,13 @@ func (s *Server) api(k kind, h apiHandler) http.HandlerFunc {
 	}
 }
 
-// writeThrottled answers 429 with Retry-After in whole seconds.
+// writeThrottled answers 429 with Retry-After in whole seconds and the body
+// the service sends (testdata/recorded/error_429_docs.json):
+// {"statusCode":429,"message":…}, not the usual {code, description}.
 func (s *Server) writeThrottled(w http.ResponseWriter, retryAfter int) {
 	s.stats.throttled.Add(1)
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-	writeBody(w, http.StatusTooManyRequests, errorBody("TooManyRequests",
-		"Rate limit is exceeded. Try again in "+strconv.Itoa(retryAfter)+" seconds.", "", nil))
+	writeBody(w, http.StatusTooManyRequests, []byte(`{ "statusCode": 429, "message": "Rate limit is exceeded. Try again in `+strconv.Itoa(retryAfter)+` seconds." }`))
 }
 
 // The Partner Center header names in the canonical form net/http keys them
