@@ -38,10 +38,57 @@ func genericBody(body []byte, known []string) (any, error) {
 	if len(bytes.TrimLeft(trimmed[dec.InputOffset():], " \t\r\n")) > 0 {
 		return nil, errOracle // something after the value
 	}
-	if foldsToKnown(v, known) {
+	if foldsToKnown(v, known) || hasDuplicateKey(trimmed) {
 		return nil, errUndecided
 	}
 	return v, nil
+}
+
+// hasDuplicateKey reports whether an object of the (valid) JSON body has a
+// key twice: a map keeps the last value only, while encoding/json also
+// reports a type error in an earlier one.
+func hasDuplicateKey(body []byte) bool {
+	type frame struct {
+		object  bool
+		keys    map[string]bool
+		wantKey bool
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.wantKey {
+			if k, ok := tok.(string); ok {
+				if top.keys[k] {
+					return true
+				}
+				top.keys[k] = true
+				top.wantKey = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{object: true, keys: map[string]bool{}, wantKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the enclosing object wants its next key.
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].wantKey = true
+		}
+	}
 }
 
 // foldsToKnown reports whether any object key in v equals a known key
