@@ -8,5 +8,14 @@
 // values into Options. It must never put an access token, refresh token or
 // client secret into an error, a log line or a Result, and it never treats a
 // failed call as a missing acceptance: a customer's failure is recorded on
-// that customer's Result.
+// that customer's Result. An answer that says nothing ({}, null, an empty
+// body, a totalCount its items contradict) is such a failure, never "no
+// acceptances"; one customer's odd record never fails more than that
+// customer, and a record of an untracked type never fails anyone.
+//
+// Agreement types are normalised here, once: every Agreement carries the
+// canonical spelling (CanonicalType), so the rest of mcawatch compares
+// types exactly. Credentials never follow a redirect to another host or to
+// plain http (guardRedirects), and a stored refresh token is exchanged only
+// when the rotated one can be saved.
 package fetch
