@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -331,7 +332,7 @@ func TestClient_Sweep_DirectSignAskedWithoutCurrentAcceptance(t *testing.T) {
 		for _, m := range members {
 			recs = append(recs, mcaRecord(m))
 		}
-		return []canned{{status: 200, body: `{"totalCount":` + string(rune('0'+len(recs))) + `,"items":[` + strings.Join(recs, ",") + `]}`}}
+		return []canned{{status: 200, body: `{"totalCount":` + strconv.Itoa(len(recs)) + `,"items":[` + strings.Join(recs, ",") + `]}`}}
 	}
 	current := map[string]bool{
 		"current":             true,

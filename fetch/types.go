@@ -31,7 +31,11 @@ type Result struct {
 	Agreements   []Agreement // tracked types only, newest first within a type
 	DirectSigned *bool       // nil when not asked
 	Attempts     int         // HTTP requests made for this customer, retries included
-	Err          error       // nil when the customer answered
+	// Err is nil when the customer answered. A 403 code 20002 (no
+	// reseller relationship) is an *APIError{Status: 403, Code: "20002"}
+	// that matches ErrNoRelationship; ErrorFields gives it the code
+	// CodeNoRelationship.
+	Err error
 }
 
 // Stats are a Client's cumulative counters.
