@@ -1,0 +1,363 @@
+package report_test
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mcawatch/mcawatch/report"
+	"github.com/mcawatch/mcawatch/storage"
+)
+
+// This file is the model: what the report of each complete run must say,
+// written from DESIGN.md ("Snapshots and the diff") and the issue texts
+// alone, reading only the plan. It is deliberately naive: it walks the whole
+// history for every question instead of carrying state forward.
+
+// modelState is a customer's standing in the model's words.
+type modelState string
+
+const (
+	mAccepted modelState = "accepted"
+	mDirect   modelState = "direct_signed"
+	mOutdated modelState = "outdated"
+	mMissing  modelState = "missing"
+	mUnknown  modelState = "error-without-good-answer"
+	mAbsent   modelState = "absent"
+)
+
+// modelStanding judges an ok answer: accepted (a record of the required
+// type dated on or after cut; any record when cut is zero), else
+// direct-signed, else outdated (records of the type, none current), else
+// missing.
+func modelStanding(a modelAnswer, cut time.Time) modelState {
+	has := false
+	for _, r := range a.Records {
+		if r.Type != modelMCA {
+			continue
+		}
+		has = true
+		if cut.IsZero() {
+			return mAccepted
+		}
+		if !r.DateAgreed.IsZero() && !r.DateAgreed.Before(cut) {
+			return mAccepted
+		}
+	}
+	switch {
+	case a.Direct == storage.DirectSigned:
+		return mDirect
+	case has:
+		return mOutdated
+	}
+	return mMissing
+}
+
+// modelExpected is one complete run's report as the model has it.
+type modelExpected struct {
+	PlanRun  int // index into the plan's runs
+	Previous int // index of the previous complete run; -1 on a first run
+	Lines    map[string][]string
+	Summary  report.Summary
+	Trend    storage.TrendPoint
+	// TrendOld counts error customers by their last good answer judged by
+	// the cut-off of the run that answer came from: not the model's rule
+	// (the run's own cut-off re-classifies everyone), only a name for a
+	// known way of getting it wrong.
+	TrendOld storage.TrendPoint
+}
+
+// modelOracle answers questions about a plan's complete runs.
+type modelOracle struct {
+	plan     *modelPlan
+	complete []int // indexes of complete runs, in order
+}
+
+func newModelOracle(p *modelPlan) *modelOracle {
+	o := &modelOracle{plan: p}
+	for i, r := range p.Runs {
+		if r.Exec == modelNormal || r.Exec == modelResumed {
+			o.complete = append(o.complete, i)
+		}
+	}
+	return o
+}
+
+// lastGood is the customer's newest ok answer in a complete run before
+// complete run k (an index into o.complete).
+func (o *modelOracle) lastGood(id string, k int) (modelAnswer, bool) {
+	for j := k - 1; j >= 0; j-- {
+		if a, ok := o.plan.Runs[o.complete[j]].Answers[id]; ok && a.OK {
+			return a, true
+		}
+	}
+	return modelAnswer{}, false
+}
+
+// stateAt is the customer's state at complete run k: its own answer's
+// standing, the carried-forward one for an error, or absent.
+func (o *modelOracle) stateAt(id string, k int) modelState {
+	run := o.plan.Runs[o.complete[k]]
+	a, ok := run.Answers[id]
+	switch {
+	case !ok:
+		return mAbsent
+	case a.OK:
+		return modelStanding(a, run.CurrentSince)
+	}
+	if g, ok := o.lastGood(id, k); ok {
+		return modelStanding(g, run.CurrentSince)
+	}
+	return mUnknown
+}
+
+// streakStart is the start of the first run of the customer's current
+// unbroken streak in state st ending at complete run k: error runs neither
+// break nor start it; a run without the customer, or in another state,
+// breaks it.
+func (o *modelOracle) streakStart(id string, k int, st modelState) time.Time {
+	start := o.plan.Runs[o.complete[k]].Start
+	for j := k - 1; j >= 0; j-- {
+		run := o.plan.Runs[o.complete[j]]
+		a, ok := run.Answers[id]
+		if !ok {
+			break
+		}
+		if !a.OK {
+			continue
+		}
+		if modelStanding(a, run.CurrentSince) != st {
+			break
+		}
+		start = run.Start
+	}
+	return start
+}
+
+// modelKey is a record's identity: type, date, template.
+type modelKey struct {
+	Type     string
+	Date     time.Time
+	Template string
+}
+
+func modelKeyOf(a storage.Acceptance) modelKey {
+	return modelKey{a.Type, a.DateAgreed.UTC(), a.TemplateID}
+}
+
+// distinct is the records with identical duplicates counted once, keyed.
+func modelDistinct(recs []storage.Acceptance) map[modelKey]storage.Acceptance {
+	m := map[modelKey]storage.Acceptance{}
+	for _, r := range recs {
+		m[modelKeyOf(r)] = r
+	}
+	return m
+}
+
+// expect is the report of complete run k.
+func (o *modelOracle) expect(k int) *modelExpected {
+	run := o.plan.Runs[o.complete[k]]
+	e := &modelExpected{PlanRun: o.complete[k], Previous: -1, Lines: map[string][]string{}}
+	var prev *modelRunPlan
+	if k > 0 {
+		e.Previous = o.complete[k-1]
+		prev = &o.plan.Runs[e.Previous]
+	}
+	add := func(section, line string) { e.Lines[section] = append(e.Lines[section], line) }
+	s := &e.Summary
+	tp := &e.Trend
+	for _, id := range run.Order {
+		a := run.Answers[id]
+		s.Customers++
+		tp.Customers++
+		if prev != nil {
+			if _, ok := prev.Answers[id]; !ok {
+				s.Joined++
+			}
+		}
+		count := func(tp *storage.TrendPoint, st modelState) {
+			switch st {
+			case mAccepted, mDirect:
+				tp.Accepted++
+			case mOutdated:
+				tp.Outdated++
+			case mMissing:
+				tp.Missing++
+			}
+		}
+		count(tp, o.stateAt(id, k))
+		tp2 := &e.TrendOld
+		tp2.Customers++
+		if a.OK {
+			count(tp2, modelStanding(a, run.CurrentSince))
+		} else {
+			for j := k - 1; j >= 0; j-- {
+				old := o.plan.Runs[o.complete[j]]
+				if g, ok := old.Answers[id]; ok && g.OK {
+					count(tp2, modelStanding(g, old.CurrentSince))
+					break
+				}
+			}
+			tp2.Errors++
+		}
+		if !a.OK {
+			if _, ok := o.lastGood(id, k); ok {
+				add("carried", id)
+			}
+			s.Errors++
+			tp.Errors++
+			add("errors", fmt.Sprintf("%s http=%d code=%q msg=%q attempts=%d", id, a.HTTP, a.Code, a.Message, a.Attempts))
+			continue
+		}
+		st := modelStanding(a, run.CurrentSince)
+		newly := prev != nil && o.stateAt(id, k-1) != st
+		switch st {
+		case mAccepted:
+			s.Accepted++
+		case mDirect:
+			s.Accepted++
+			s.DirectSigned++
+		case mMissing:
+			s.Missing++
+			if newly {
+				s.NewlyMissing++
+			}
+			add("missing", fmt.Sprintf("%s since=%s", id, modelFmt(o.streakStart(id, k, mMissing))))
+		case mOutdated:
+			s.Outdated++
+			if newly {
+				s.NewlyOutdated++
+			}
+			var newest *storage.Acceptance
+			for i, r := range a.Records {
+				if r.Type != modelMCA {
+					continue
+				}
+				if newest == nil || r.DateAgreed.After(newest.DateAgreed) {
+					newest = &a.Records[i]
+				}
+			}
+			add("outdated", fmt.Sprintf("%s latest=%s contact=%q email=%q since=%s", id, modelFmt(newest.DateAgreed),
+				newest.ContactName, newest.ContactEmail, modelFmt(o.streakStart(id, k, mOutdated))))
+		}
+		now := modelDistinct(a.Records)
+		for _, r := range now {
+			add("acceptances", fmt.Sprintf("%s %s direct=%s", id, modelRecordLine(r), modelDirectName(a.Direct)))
+		}
+		if len(now) == 0 && a.Direct == storage.DirectSigned {
+			add("acceptances", fmt.Sprintf("%s <no record> direct=signed", id))
+		}
+		o.changes(e, id, k, a, now)
+	}
+	if prev != nil {
+		for id := range prev.Answers {
+			if _, ok := run.Answers[id]; !ok {
+				s.Left++
+			}
+		}
+	}
+	s.Blocked = s.Missing + s.Outdated
+	s.New = len(e.Lines["new"])
+	s.Removed = len(e.Lines["removed"])
+	tp.Started = run.Start
+	e.TrendOld.Started = run.Start
+	return e
+}
+
+// changes adds the New and Removed rows of ok customer id at complete run k.
+func (o *modelOracle) changes(e *modelExpected, id string, k int, a modelAnswer, now map[modelKey]storage.Acceptance) {
+	run := o.plan.Runs[o.complete[k]]
+	var before map[modelKey]storage.Acceptance
+	switch {
+	case k == 0:
+		// A first run is the baseline; with --since, records dated at or
+		// after it are New and the others are the baseline.
+		if run.Since.IsZero() {
+			return
+		}
+		before = map[modelKey]storage.Acceptance{}
+		for key, r := range now {
+			if key.Date.IsZero() || key.Date.Before(run.Since) {
+				before[key] = r
+			}
+		}
+	default:
+		prev := o.plan.Runs[o.complete[k-1]]
+		p, ok := prev.Answers[id]
+		switch {
+		case !ok:
+			before = map[modelKey]storage.Acceptance{} // joined: everything it has is new
+		case p.OK:
+			before = modelDistinct(p.Records)
+		default:
+			g, ok := o.lastGood(id, k-1)
+			if !ok {
+				// Seen first with an error: this answer is its baseline.
+				e.Lines["first-seen-baseline"] = append(e.Lines["first-seen-baseline"], id)
+				return
+			}
+			before = modelDistinct(g.Records)
+		}
+	}
+	for _, typ := range []string{modelMCA, modelMCLA} {
+		var appeared, gone []modelKey
+		var newestBefore time.Time
+		for key := range before {
+			if key.Type != typ {
+				continue
+			}
+			if key.Date.After(newestBefore) {
+				newestBefore = key.Date
+			}
+			if _, ok := now[key]; !ok {
+				gone = append(gone, key)
+			}
+		}
+		for key := range now {
+			if _, ok := before[key]; !ok && key.Type == typ {
+				appeared = append(appeared, key)
+			}
+		}
+		several := 0
+		for key := range before {
+			if key.Type == typ {
+				several++
+			}
+		}
+		sameDate := slices.ContainsFunc(appeared, func(x modelKey) bool {
+			return slices.ContainsFunc(gone, func(y modelKey) bool { return x.Date.Equal(y.Date) })
+		})
+		if len(appeared)+len(gone) > 0 && (several > 1 || len(appeared) > 1 || len(gone) > 1 || sameDate) {
+			// Which record replaced which is a matter of reading here: the
+			// model's rule (previous_date_agreed is the newest date the type
+			// had) and a pairing of gone and new records can both be argued.
+			e.Lines["several"] = append(e.Lines["several"], id)
+		}
+		for _, key := range appeared {
+			if !newestBefore.IsZero() {
+				e.Lines["re-dated"] = append(e.Lines["re-dated"], id)
+			}
+			if len(gone) == 0 && !newestBefore.IsZero() && !key.Date.After(newestBefore) {
+				// Not a re-date: a record dated before the newest one it had
+				// appears beside it.
+				e.Lines["added-earlier"] = append(e.Lines["added-earlier"], id)
+			}
+			e.Lines["new"] = append(e.Lines["new"], fmt.Sprintf("%s %s prev=%s", id, modelRecordLine(now[key]), modelFmt(newestBefore)))
+		}
+		// A gone record is re-dated (not Removed) when a record of its type
+		// appeared; with more gone than appeared, the newest gone ones are
+		// the re-dated ones.
+		slices.SortFunc(gone, func(x, y modelKey) int { return y.Date.Compare(x.Date) })
+		for _, key := range gone[min(len(gone), len(appeared)):] {
+			e.Lines["removed"] = append(e.Lines["removed"], fmt.Sprintf("%s %s", id, modelKeyLine(key)))
+		}
+	}
+}
+
+func modelKeyLine(k modelKey) string {
+	return fmt.Sprintf("%s %s %s", modelShortType(k.Type), modelFmt(k.Date), k.Template)
+}
+
+func modelRecordLine(a storage.Acceptance) string {
+	return fmt.Sprintf("%s contact=%q email=%q phone=%q", modelKeyLine(modelKeyOf(a)), a.ContactName, a.ContactEmail, a.ContactPhone)
+}
