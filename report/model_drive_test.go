@@ -127,6 +127,9 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 					return fail(i, "storage: reopen after kill", err)
 				}
 				if r.Exec == modelAbandoned {
+					if res, err := d.db.Resumable(); err != nil || res.ID != run.ID {
+						return fail(i, "resume", fmt.Errorf("after a kill Resumable() = run %d, %v; want run %d", res.ID, err, run.ID))
+					}
 					saved = -1
 					break
 				}
@@ -179,6 +182,14 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 			ms = append(ms, modelMismatch{Check: "previous run", PlanRun: i, Detail: fmt.Sprintf("PreviousReported = run %d, %v; want none", prevRun.ID, err)})
 		case e.Previous >= 0 && (err != nil || prevRun.ID != ids[e.Previous]):
 			ms = append(ms, modelMismatch{Check: "previous run", PlanRun: i, Detail: fmt.Sprintf("PreviousReported = run %d, %v; want run %d", prevRun.ID, err, ids[e.Previous])})
+		}
+		if i > 0 && p.Runs[i-1].Exec == modelAbandoned {
+			// The abandoned run is older than this complete one: resuming
+			// it now would mix two days.
+			if res, err := d.db.Resumable(); !errors.Is(err, storage.ErrStaleRun) {
+				ms = append(ms, modelMismatch{Check: "resume", PlanRun: i,
+					Detail: fmt.Sprintf("Resumable() after a newer complete run = run %d, %v; want a stale-run error", res.ID, err)})
+			}
 		}
 		cur, err := d.db.LoadSnapshot(run.ID)
 		if err != nil {
@@ -352,7 +363,12 @@ func modelCompare(e *modelExpected, rep *report.Report, planRun int) []modelMism
 		}
 	}
 	if rep.Summary != e.Summary {
-		ms = append(ms, modelMismatch{Check: "summary", PlanRun: planRun,
+		var ids []string
+		for id := range e.Answers {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		ms = append(ms, modelMismatch{Check: "summary", PlanRun: planRun, Customers: ids,
 			Detail: fmt.Sprintf("code  %+v\n      model %+v", rep.Summary, e.Summary)})
 	}
 	return ms

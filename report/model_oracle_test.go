@@ -58,6 +58,7 @@ type modelExpected struct {
 	PlanRun  int // index into the plan's runs
 	Previous int // index of the previous complete run; -1 on a first run
 	Lines    map[string][]string
+	Answers  map[string]modelAnswer // the run's customers and their answers
 	Summary  report.Summary
 	Trend    storage.TrendPoint
 	// TrendOld counts error customers by their last good answer judged by
@@ -157,7 +158,7 @@ func modelDistinct(recs []storage.Acceptance) map[modelKey]storage.Acceptance {
 // expect is the report of complete run k.
 func (o *modelOracle) expect(k int) *modelExpected {
 	run := o.plan.Runs[o.complete[k]]
-	e := &modelExpected{PlanRun: o.complete[k], Previous: -1, Lines: map[string][]string{}}
+	e := &modelExpected{PlanRun: o.complete[k], Previous: -1, Lines: map[string][]string{}, Answers: run.Answers}
 	var prev *modelRunPlan
 	if k > 0 {
 		e.Previous = o.complete[k-1]
