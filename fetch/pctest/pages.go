@@ -82,10 +82,20 @@ func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request, c *call
 	writeJSON(w, http.StatusOK, page)
 }
 
+// RelationshipURL returns the partner's invitation link as a person must
+// see it: the answer of GET /v1/customers/relationshiprequests with its
+// HTML escaping undone.
+func (s *Server) RelationshipURL() string {
+	return "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&partnerId=" + s.partnerID + "&msppId=0#/partners/invitation"
+}
+
 // handleRelationshipRequest serves GET /v1/customers/relationshiprequests.
+// Like the service in a recorded session
+// (testdata/recorded/relationship_request_session.json), the URL's '&' are
+// HTML-escaped as "&amp;".
 func (s *Server) handleRelationshipRequest(w http.ResponseWriter, _ *http.Request, _ *call) {
 	writeJSON(w, http.StatusOK, relationshipRequestJSON{
-		URL:        "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&partnerId=" + s.partnerID + "&msppId=0#/partners/invitation",
+		URL:        strings.ReplaceAll(s.RelationshipURL(), "&", "&amp;"),
 		Attributes: attributesJSON{ObjectType: "RelationshipRequest"},
 	})
 }

@@ -2,6 +2,7 @@ package pctest
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"strings"
 	"testing"
@@ -148,8 +149,11 @@ func TestServer_RelationshipRequest(t *testing.T) {
 	if err := json.Unmarshal(body, &rr); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d, err %v", resp.StatusCode, err)
 	}
-	if !strings.HasPrefix(rr.URL, "https://admin.microsoft.com/") || !strings.Contains(rr.URL, "partnerId="+s.PartnerID()) {
-		t.Errorf("url=%q, want an admin.microsoft.com link with partnerId %s", rr.URL, s.PartnerID())
+	if !strings.HasPrefix(rr.URL, "https://admin.microsoft.com/") || !strings.Contains(rr.URL, "&amp;partnerId="+s.PartnerID()+"&amp;") {
+		t.Errorf("url=%q, want an admin.microsoft.com link with partnerId %s, its & HTML-escaped as the service sends it", rr.URL, s.PartnerID())
+	}
+	if got, want := html.UnescapeString(rr.URL), s.RelationshipURL(); got != want || strings.Contains(want, "&amp;") {
+		t.Errorf("unescaped url=%q, RelationshipURL()=%q: want equal, without entities", got, want)
 	}
 	if got, want := rr.Attributes.ObjectType, "RelationshipRequest"; got != want {
 		t.Errorf("objectType=%q, want %q", got, want)
