@@ -10,11 +10,10 @@
 // come back byte for byte, agreementType defaulting to
 // MicrosoftCloudAgreement, dateAgreed with and without a zone, userId null,
 // phoneNumber absent, answers sometimes starting with a UTF-8 byte-order mark
-// (about 10% of agreements answers), the relationship request URL with its
-// '&' HTML-escaped as "&amp;" (RelationshipURL is the readable link), 401
-// with code 900401 or 900421, and
-// per-partner throttling with 429, Retry-After and the service's
-// {"statusCode":429,"message":…} body. On the customers listing,
+// (about 10% of agreements answers), the relationship request URL with its '&'
+// HTML-escaped as "&amp;" (RelationshipURL is the readable link), 401 with
+// code 900401 or 900421, and per-partner throttling with 429, Retry-After and
+// the service's {"statusCode":429,"message":…} body. On the customers listing,
 // totalCount is the number of items on that page, as the service answers; a
 // client must follow links.next rather than trust it as a total.
 //
