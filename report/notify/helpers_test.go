@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"io"
+	"log"
 	"math/big"
 	"mime/quotedprintable"
 	"net"
@@ -228,6 +229,7 @@ func smtpServer(tb testing.TB, mb *mailbox, cert *tls.Certificate, implicitTLS, 
 	tb.Helper()
 	srv := smtp.NewServer(mb)
 	srv.Domain = "localhost"
+	srv.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests want
 	srv.AllowInsecureAuth = insecureAuth
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second

@@ -132,7 +132,11 @@ func (m Message) Summary() string {
 		if m.Reason != "" {
 			s += ": " + m.Reason
 		}
-		return s + ". Nothing was reported for this run."
+		s += "."
+		if m.ReportDir == "" {
+			s += " No report was written for this run."
+		}
+		return s
 	}
 	c := m.Counts
 	return fmt.Sprintf("%d customers: %d blocked for orders (%d missing, %d outdated), %d accepted, %d direct-signed, %d errors.",
