@@ -33,14 +33,17 @@ func TestSender_Send_APanickingChannelFailsAloneAndTheOthersDeliver(t *testing.T
 func TestSender_Test_SendsATestMessageToEveryChannelAndSaysWhichWorked(t *testing.T) {
 	teams, slack := newReceiver(t), newReceiver(t, status(http.StatusOK))
 	gone := newReceiver(t, status(http.StatusGone))
+	mb := &mailbox{}
+	port := smtpServer(t, mb, nil, false, false)
 	var sl sleeps
 	channels := []Channel{
 		&Webhook{Label: "teams webhook #1", URL: teams.srv.URL, Format: FormatTeams},
 		&Webhook{Label: "slack webhook #2", URL: slack.srv.URL, Format: FormatSlack},
 		&Webhook{Label: "json webhook #3", URL: gone.srv.URL, Format: FormatJSON},
+		&Email{Host: "127.0.0.1", Port: port, Security: SecurityNone, From: "mcawatch@example.com", To: []string{"compliance@example.com"}, AttachXLSX: true},
 	}
 	out := (&Sender{Sleep: sl.sleep, Now: func() time.Time { return started }}).Test(context.Background(), channels)
-	for i, want := range []bool{true, true, false} {
+	for i, want := range []bool{true, true, false, true} {
 		if out[i].OK() != want || out[i].Channel != channels[i].Name() {
 			t.Fatalf("outcome[%d]=%+v, want ok=%v for %s", i, out[i], want, channels[i].Name())
 		}
@@ -61,5 +64,13 @@ func TestSender_Test_SendsATestMessageToEveryChannelAndSaysWhichWorked(t *testin
 	}
 	if !strings.Contains(sm.Text, "test message") {
 		t.Fatalf("Slack test text=%q", sm.Text)
+	}
+	mails := mb.received()
+	if len(mails) != 1 {
+		t.Fatalf("received %d mails, want 1", len(mails))
+	}
+	p := mustParseMail(t, mails[0].data)
+	if !strings.Contains(p.text, "this channel works") || len(p.attachments) != 0 {
+		t.Fatalf("test mail text=%q with %d attachments, want the test text and nothing attached", p.text, len(p.attachments))
 	}
 }
