@@ -171,6 +171,14 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 		if _, err := d.db.FinishRun(run.ID, storage.StateComplete); err != nil {
 			return fail(i, "storage: finish run", err)
 		}
+		if r.Exec == modelUnreported {
+			if err := d.db.SetReportFailed(run.ID, "report folder not writable"); err != nil {
+				return fail(i, "storage: set report failed", err)
+			}
+			tp, old := o.trend(i)
+			done = append(done, modelDone{planRun: i, runID: run.ID, trend: tp, old: old})
+			continue
+		}
 		if err := d.db.SetReport(run.ID, fmt.Sprintf("/reports/run%d", run.ID)); err != nil {
 			return fail(i, "storage: set report", err)
 		}
@@ -205,7 +213,7 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 		prevSnap = cur
 		k++
 		modelCount(stats, p, i, e)
-		done = append(done, modelDone{planRun: i, runID: run.ID, e: e})
+		done = append(done, modelDone{planRun: i, runID: run.ID, trend: e.Trend, old: e.TrendOld, carried: e.Lines["carried"]})
 	}
 	if len(done) == 0 {
 		return all, stats
@@ -221,7 +229,7 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 			Detail: fmt.Sprintf("Trend has %d points, want one for each of the %d complete runs", len(trend), len(done))}), stats
 	}
 	for j, x := range done {
-		want, old := x.e.Trend, x.e.TrendOld
+		want, old := x.trend, x.old
 		want.RunID, old.RunID = x.runID, x.runID
 		if trend[j] == want {
 			continue
@@ -230,7 +238,7 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 		if trend[j] == old {
 			check = "trend (an error customer's carried state judged by its old run's current_since)"
 		}
-		all = append(all, modelMismatch{Check: check, PlanRun: x.planRun, Customers: x.e.Lines["carried"],
+		all = append(all, modelMismatch{Check: check, PlanRun: x.planRun, Customers: x.carried,
 			Detail: fmt.Sprintf("Trend point = %+v\n      model       %+v\n", trend[j], want)})
 	}
 	return all, stats
@@ -238,9 +246,10 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 
 // modelDone is a complete run and the model's report of it.
 type modelDone struct {
-	planRun int
-	runID   int64
-	e       *modelExpected
+	planRun    int
+	runID      int64
+	trend, old storage.TrendPoint // as the model has it, and the known wrong way
+	carried    []string           // error customers with a carried-forward state
 }
 
 // modelCount adds what complete run i exercised to stats, so a log shows
@@ -252,7 +261,7 @@ func modelCount(stats map[string]int, p *modelPlan, i int, e *modelExpected) {
 		stats["runs killed and resumed"]++
 	}
 	if i > 0 && p.Runs[i-1].Exec != modelNormal && p.Runs[i-1].Exec != modelResumed {
-		stats["runs after an abandoned or failed one"]++
+		stats["runs after an abandoned, failed or unreported one"]++
 	}
 	if i > 0 && !r.CurrentSince.Equal(p.Runs[i-1].CurrentSince) {
 		stats["runs with a changed current_since"]++
@@ -322,6 +331,10 @@ func modelCompare(e *modelExpected, rep *report.Report, planRun int) []modelMism
 	for _, id := range e.Lines["several"] {
 		several[id] = true
 	}
+	unreported := map[string]bool{}
+	for _, id := range e.Lines["after-unreported"] {
+		unreported[id] = true
+	}
 	for _, section := range []string{"missing", "outdated", "new", "removed", "errors", "acceptances"} {
 		missing, extra := modelLineDiff(e.Lines[section], got[section])
 		if len(missing)+len(extra) == 0 {
@@ -332,6 +345,8 @@ func modelCompare(e *modelExpected, rep *report.Report, planRun int) []modelMism
 			id, _, _ := strings.Cut(l, " ")
 			check := section
 			switch {
+			case unreported[id]:
+				check = section + " (after a run whose report failed)"
 			case (section == "new" || section == "removed") && several[id]:
 				check = section + " (several records of one type before or changing at once)"
 			case section == "new" && earlier[id]:
@@ -368,7 +383,11 @@ func modelCompare(e *modelExpected, rep *report.Report, planRun int) []modelMism
 			ids = append(ids, id)
 		}
 		slices.Sort(ids)
-		ms = append(ms, modelMismatch{Check: "summary", PlanRun: planRun, Customers: ids,
+		check := "summary"
+		if len(unreported) > 0 {
+			check = "summary (after a run whose report failed)"
+		}
+		ms = append(ms, modelMismatch{Check: check, PlanRun: planRun, Customers: ids,
 			Detail: fmt.Sprintf("code  %+v\n      model %+v", rep.Summary, e.Summary)})
 	}
 	return ms

@@ -68,37 +68,48 @@ type modelExpected struct {
 	TrendOld storage.TrendPoint
 }
 
-// modelOracle answers questions about a plan's complete runs.
+// modelOracle answers questions about a plan's complete runs. A run whose
+// report could not be written is complete but not reported: it is never the
+// baseline of a diff, nor the source of a carried-forward state a diff
+// compares with (its changes would never be reported anywhere), but it is a
+// real observation for streaks and the trend.
 type modelOracle struct {
 	plan     *modelPlan
-	complete []int // indexes of complete runs, in order
+	complete []int // plan indexes of complete runs, in order
+	reported []int // those whose report is in place
 }
 
 func newModelOracle(p *modelPlan) *modelOracle {
 	o := &modelOracle{plan: p}
 	for i, r := range p.Runs {
-		if r.Exec == modelNormal || r.Exec == modelResumed {
+		if r.Exec == modelNormal || r.Exec == modelResumed || r.Exec == modelUnreported {
 			o.complete = append(o.complete, i)
+		}
+		if r.Exec == modelNormal || r.Exec == modelResumed {
+			o.reported = append(o.reported, i)
 		}
 	}
 	return o
 }
 
-// lastGood is the customer's newest ok answer in a complete run before
-// complete run k (an index into o.complete).
-func (o *modelOracle) lastGood(id string, k int) (modelAnswer, bool) {
-	for j := k - 1; j >= 0; j-- {
-		if a, ok := o.plan.Runs[o.complete[j]].Answers[id]; ok && a.OK {
+// lastGood is the customer's newest ok answer in a run of runs (plan
+// indexes, in order) before plan run i.
+func (o *modelOracle) lastGood(id string, i int, runs []int) (modelAnswer, bool) {
+	for j := len(runs) - 1; j >= 0; j-- {
+		if runs[j] >= i {
+			continue
+		}
+		if a, ok := o.plan.Runs[runs[j]].Answers[id]; ok && a.OK {
 			return a, true
 		}
 	}
 	return modelAnswer{}, false
 }
 
-// stateAt is the customer's state at complete run k: its own answer's
-// standing, the carried-forward one for an error, or absent.
-func (o *modelOracle) stateAt(id string, k int) modelState {
-	run := o.plan.Runs[o.complete[k]]
+// stateAt is the customer's state at plan run i: its own answer's
+// standing, the carried-forward one (from runs) for an error, or absent.
+func (o *modelOracle) stateAt(id string, i int, runs []int) modelState {
+	run := o.plan.Runs[i]
 	a, ok := run.Answers[id]
 	switch {
 	case !ok:
@@ -106,19 +117,22 @@ func (o *modelOracle) stateAt(id string, k int) modelState {
 	case a.OK:
 		return modelStanding(a, run.CurrentSince)
 	}
-	if g, ok := o.lastGood(id, k); ok {
+	if g, ok := o.lastGood(id, i, runs); ok {
 		return modelStanding(g, run.CurrentSince)
 	}
 	return mUnknown
 }
 
 // streakStart is the start of the first run of the customer's current
-// unbroken streak in state st ending at complete run k: error runs neither
-// break nor start it; a run without the customer, or in another state,
-// breaks it.
-func (o *modelOracle) streakStart(id string, k int, st modelState) time.Time {
-	start := o.plan.Runs[o.complete[k]].Start
-	for j := k - 1; j >= 0; j-- {
+// unbroken streak in state st ending at plan run i: error runs neither
+// break nor start it; a complete run without the customer, or in another
+// state, breaks it.
+func (o *modelOracle) streakStart(id string, i int, st modelState) time.Time {
+	start := o.plan.Runs[i].Start
+	for j := len(o.complete) - 1; j >= 0; j-- {
+		if o.complete[j] >= i {
+			continue
+		}
 		run := o.plan.Runs[o.complete[j]]
 		a, ok := run.Answers[id]
 		if !ok {
@@ -133,6 +147,64 @@ func (o *modelOracle) streakStart(id string, k int, st modelState) time.Time {
 		start = run.Start
 	}
 	return start
+}
+
+// afterUnreported says whether the customer answered in a complete run
+// before plan run i whose report failed (and after the last reported run
+// before i, or in it: the stretch a diff at i has to account for).
+func (o *modelOracle) afterUnreported(id string, i int) bool {
+	for _, j := range o.complete {
+		if j >= i {
+			break
+		}
+		if o.plan.Runs[j].Exec != modelUnreported {
+			continue
+		}
+		if a, ok := o.plan.Runs[j].Answers[id]; ok && a.OK {
+			return true
+		}
+	}
+	return false
+}
+
+// trend is the trend point of complete plan run i, and the same counted the
+// known wrong way (see modelExpected.TrendOld).
+func (o *modelOracle) trend(i int) (tp, old storage.TrendPoint) {
+	run := o.plan.Runs[i]
+	count := func(tp *storage.TrendPoint, st modelState) {
+		switch st {
+		case mAccepted, mDirect:
+			tp.Accepted++
+		case mOutdated:
+			tp.Outdated++
+		case mMissing:
+			tp.Missing++
+		}
+	}
+	for _, id := range run.Order {
+		a := run.Answers[id]
+		tp.Customers++
+		old.Customers++
+		count(&tp, o.stateAt(id, i, o.complete))
+		if a.OK {
+			count(&old, modelStanding(a, run.CurrentSince))
+			continue
+		}
+		tp.Errors++
+		old.Errors++
+		for j := len(o.complete) - 1; j >= 0; j-- {
+			if o.complete[j] >= i {
+				continue
+			}
+			r := o.plan.Runs[o.complete[j]]
+			if g, ok := r.Answers[id]; ok && g.OK {
+				count(&old, modelStanding(g, r.CurrentSince))
+				break
+			}
+		}
+	}
+	tp.Started, old.Started = run.Start, run.Start
+	return tp, old
 }
 
 // modelKey is a record's identity: type, date, template.
@@ -155,63 +227,40 @@ func modelDistinct(recs []storage.Acceptance) map[modelKey]storage.Acceptance {
 	return m
 }
 
-// expect is the report of complete run k.
+// expect is the report of reported run k (an index into o.reported).
 func (o *modelOracle) expect(k int) *modelExpected {
-	run := o.plan.Runs[o.complete[k]]
-	e := &modelExpected{PlanRun: o.complete[k], Previous: -1, Lines: map[string][]string{}, Answers: run.Answers}
+	i := o.reported[k]
+	run := o.plan.Runs[i]
+	e := &modelExpected{PlanRun: i, Previous: -1, Lines: map[string][]string{}, Answers: run.Answers}
 	var prev *modelRunPlan
 	if k > 0 {
-		e.Previous = o.complete[k-1]
+		e.Previous = o.reported[k-1]
 		prev = &o.plan.Runs[e.Previous]
 	}
 	add := func(section, line string) { e.Lines[section] = append(e.Lines[section], line) }
 	s := &e.Summary
-	tp := &e.Trend
+	e.Trend, e.TrendOld = o.trend(i)
 	for _, id := range run.Order {
 		a := run.Answers[id]
 		s.Customers++
-		tp.Customers++
+		if o.afterUnreported(id, i) {
+			add("after-unreported", id)
+		}
 		if prev != nil {
 			if _, ok := prev.Answers[id]; !ok {
 				s.Joined++
 			}
 		}
-		count := func(tp *storage.TrendPoint, st modelState) {
-			switch st {
-			case mAccepted, mDirect:
-				tp.Accepted++
-			case mOutdated:
-				tp.Outdated++
-			case mMissing:
-				tp.Missing++
-			}
-		}
-		count(tp, o.stateAt(id, k))
-		tp2 := &e.TrendOld
-		tp2.Customers++
-		if a.OK {
-			count(tp2, modelStanding(a, run.CurrentSince))
-		} else {
-			for j := k - 1; j >= 0; j-- {
-				old := o.plan.Runs[o.complete[j]]
-				if g, ok := old.Answers[id]; ok && g.OK {
-					count(tp2, modelStanding(g, old.CurrentSince))
-					break
-				}
-			}
-			tp2.Errors++
-		}
 		if !a.OK {
-			if _, ok := o.lastGood(id, k); ok {
+			if _, ok := o.lastGood(id, i, o.complete); ok {
 				add("carried", id)
 			}
 			s.Errors++
-			tp.Errors++
 			add("errors", fmt.Sprintf("%s http=%d code=%q msg=%q attempts=%d", id, a.HTTP, a.Code, a.Message, a.Attempts))
 			continue
 		}
 		st := modelStanding(a, run.CurrentSince)
-		newly := prev != nil && o.stateAt(id, k-1) != st
+		newly := prev != nil && o.stateAt(id, e.Previous, o.reported) != st
 		switch st {
 		case mAccepted:
 			s.Accepted++
@@ -223,7 +272,7 @@ func (o *modelOracle) expect(k int) *modelExpected {
 			if newly {
 				s.NewlyMissing++
 			}
-			add("missing", fmt.Sprintf("%s since=%s", id, modelFmt(o.streakStart(id, k, mMissing))))
+			add("missing", fmt.Sprintf("%s since=%s", id, modelFmt(o.streakStart(id, i, mMissing))))
 		case mOutdated:
 			s.Outdated++
 			if newly {
@@ -239,7 +288,7 @@ func (o *modelOracle) expect(k int) *modelExpected {
 				}
 			}
 			add("outdated", fmt.Sprintf("%s latest=%s contact=%q email=%q since=%s", id, modelFmt(newest.DateAgreed),
-				newest.ContactName, newest.ContactEmail, modelFmt(o.streakStart(id, k, mOutdated))))
+				newest.ContactName, newest.ContactEmail, modelFmt(o.streakStart(id, i, mOutdated))))
 		}
 		now := modelDistinct(a.Records)
 		for _, r := range now {
@@ -260,14 +309,12 @@ func (o *modelOracle) expect(k int) *modelExpected {
 	s.Blocked = s.Missing + s.Outdated
 	s.New = len(e.Lines["new"])
 	s.Removed = len(e.Lines["removed"])
-	tp.Started = run.Start
-	e.TrendOld.Started = run.Start
 	return e
 }
 
-// changes adds the New and Removed rows of ok customer id at complete run k.
+// changes adds the New and Removed rows of ok customer id at reported run k.
 func (o *modelOracle) changes(e *modelExpected, id string, k int, a modelAnswer, now map[modelKey]storage.Acceptance) {
-	run := o.plan.Runs[o.complete[k]]
+	run := o.plan.Runs[o.reported[k]]
 	var before map[modelKey]storage.Acceptance
 	switch {
 	case k == 0:
@@ -283,7 +330,7 @@ func (o *modelOracle) changes(e *modelExpected, id string, k int, a modelAnswer,
 			}
 		}
 	default:
-		prev := o.plan.Runs[o.complete[k-1]]
+		prev := o.plan.Runs[o.reported[k-1]]
 		p, ok := prev.Answers[id]
 		switch {
 		case !ok:
@@ -291,7 +338,7 @@ func (o *modelOracle) changes(e *modelExpected, id string, k int, a modelAnswer,
 		case p.OK:
 			before = modelDistinct(p.Records)
 		default:
-			g, ok := o.lastGood(id, k-1)
+			g, ok := o.lastGood(id, o.reported[k-1], o.reported)
 			if !ok {
 				// Seen first with an error: this answer is its baseline.
 				e.Lines["first-seen-baseline"] = append(e.Lines["first-seen-baseline"], id)

@@ -24,14 +24,15 @@ const (
 type modelExec int
 
 const (
-	modelNormal    modelExec = iota // saved in batches, finished complete
-	modelResumed                    // killed one or more times, resumed, complete
-	modelAbandoned                  // killed and never resumed: stays interrupted
-	modelFailed                     // finished failed part way
+	modelNormal     modelExec = iota // saved in batches, finished complete
+	modelResumed                     // killed one or more times, resumed, complete
+	modelAbandoned                   // killed and never resumed: stays interrupted
+	modelFailed                      // finished failed part way
+	modelUnreported                  // complete, but its report could not be written
 )
 
 func (e modelExec) String() string {
-	return [...]string{"normal", "killed+resumed", "abandoned", "failed"}[e]
+	return [...]string{"normal", "killed+resumed", "abandoned", "failed", "complete, report failed"}[e]
 }
 
 // modelAnswer is one customer's answer in one run.
@@ -247,8 +248,10 @@ func modelGenerate(seed uint64, runs, groupsPerRun int) *modelPlan {
 		switch x := rng.IntN(20); {
 		case x < 13:
 			run.Exec = modelNormal
-		case x < 17:
+		case x < 16:
 			run.Exec = modelResumed
+		case x < 17:
+			run.Exec = modelUnreported
 		case x < 19:
 			run.Exec = modelAbandoned
 		default:
