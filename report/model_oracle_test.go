@@ -77,6 +77,17 @@ type modelOracle struct {
 	plan     *modelPlan
 	complete []int // plan indexes of complete runs, in order
 	reported []int // those whose report is in place
+	// carryFromAll is not the model's rule: it carries states forward from
+	// runs whose report failed too, only to name a known discrepancy.
+	carryFromAll bool
+}
+
+// carrySource is the runs a diff's carried-forward states come from.
+func (o *modelOracle) carrySource() []int {
+	if o.carryFromAll {
+		return o.complete
+	}
+	return o.reported
 }
 
 func newModelOracle(p *modelPlan) *modelOracle {
@@ -147,24 +158,6 @@ func (o *modelOracle) streakStart(id string, i int, st modelState) time.Time {
 		start = run.Start
 	}
 	return start
-}
-
-// afterUnreported says whether the customer answered in a complete run
-// before plan run i whose report failed (and after the last reported run
-// before i, or in it: the stretch a diff at i has to account for).
-func (o *modelOracle) afterUnreported(id string, i int) bool {
-	for _, j := range o.complete {
-		if j >= i {
-			break
-		}
-		if o.plan.Runs[j].Exec != modelUnreported {
-			continue
-		}
-		if a, ok := o.plan.Runs[j].Answers[id]; ok && a.OK {
-			return true
-		}
-	}
-	return false
 }
 
 // trend is the trend point of complete plan run i, and the same counted the
@@ -243,9 +236,6 @@ func (o *modelOracle) expect(k int) *modelExpected {
 	for _, id := range run.Order {
 		a := run.Answers[id]
 		s.Customers++
-		if o.afterUnreported(id, i) {
-			add("after-unreported", id)
-		}
 		if prev != nil {
 			if _, ok := prev.Answers[id]; !ok {
 				s.Joined++
@@ -260,7 +250,7 @@ func (o *modelOracle) expect(k int) *modelExpected {
 			continue
 		}
 		st := modelStanding(a, run.CurrentSince)
-		newly := prev != nil && o.stateAt(id, e.Previous, o.reported) != st
+		newly := prev != nil && o.stateAt(id, e.Previous, o.carrySource()) != st
 		switch st {
 		case mAccepted:
 			s.Accepted++
@@ -338,7 +328,7 @@ func (o *modelOracle) changes(e *modelExpected, id string, k int, a modelAnswer,
 		case p.OK:
 			before = modelDistinct(p.Records)
 		default:
-			g, ok := o.lastGood(id, o.reported[k-1], o.reported)
+			g, ok := o.lastGood(id, o.reported[k-1], o.carrySource())
 			if !ok {
 				// Seen first with an error: this answer is its baseline.
 				e.Lines["first-seen-baseline"] = append(e.Lines["first-seen-baseline"], id)

@@ -67,7 +67,10 @@ func modelScenario(steps []modelStep) *modelPlan {
 // TestDiff_ModelScenarios_ReportSaysWhatTheRulesSay runs hand-written
 // histories through the real storage and Diff: the last run's rows are
 // written out here by hand, checked against the model (so the model itself
-// is checked), and the code is checked against the model on every run.
+// is checked), and the code is checked against the model on every run. Two
+// scenarios are the smallest cases of the known discrepancies (modelKnown:
+// a run whose report failed, the trend across a new cut-off): they are
+// logged, and fail only with -modelstrict.
 func TestDiff_ModelScenarios_ReportSaysWhatTheRulesSay(t *testing.T) {
 	const cut = "2023-04-01"
 	c0 := modelCustomerID(0)
@@ -177,6 +180,32 @@ func TestDiff_ModelScenarios_ReportSaysWhatTheRulesSay(t *testing.T) {
 		want: map[string][]string{
 			"new":         {c0 + ` MCA 2025-09-15T00:00:00Z 117a488c-7c61-4e2c-9b3c-7e8c5b2d2a3c contact="ada" email="ada@contoso.example" phone="+46 8 123 45" prev=2019-08-26T00:00:00Z`},
 			"acceptances": {c0 + ` MCA 2025-09-15T00:00:00Z 117a488c-7c61-4e2c-9b3c-7e8c5b2d2a3c contact="ada" email="ada@contoso.example" phone="+46 8 123 45" direct=not-asked`},
+		},
+	}, {
+		name: "an older record appearing beside a newer one shows the newest date the type had",
+		steps: []modelStep{
+			{cut: cut, answers: []modelAnswer{modelOK(none, modelRec(modelMCA, "2024-02-10", "ada"))}},
+			{cut: cut, answers: []modelAnswer{modelOK(none, modelRec(modelMCA, "2024-02-10", "ada"), modelRec(modelMCA, "2019-08-26", "bo"))}},
+		},
+		want: map[string][]string{
+			"new": {c0 + ` MCA 2019-08-26T00:00:00Z 117a488c-7c61-4e2c-9b3c-7e8c5b2d2a3c contact="bo" email="bo@contoso.example" phone="+46 8 123 45" prev=2024-02-10T00:00:00Z`},
+			"acceptances": {
+				c0 + ` MCA 2019-08-26T00:00:00Z 117a488c-7c61-4e2c-9b3c-7e8c5b2d2a3c contact="bo" email="bo@contoso.example" phone="+46 8 123 45" direct=not-asked`,
+				c0 + ` MCA 2024-02-10T00:00:00Z 117a488c-7c61-4e2c-9b3c-7e8c5b2d2a3c contact="ada" email="ada@contoso.example" phone="+46 8 123 45" direct=not-asked`,
+			},
+		},
+	}, {
+		name: "the older of two records re-dated shows the newest date the type had",
+		steps: []modelStep{
+			{cut: cut, answers: []modelAnswer{modelOK(none, modelRec(modelMCA, "2019-08-26", "ada"), modelRec(modelMCA, "2025-09-15", "bo"))}},
+			{cut: cut, answers: []modelAnswer{modelOK(none, modelRec(modelMCA, "2022-11-30", "ada"), modelRec(modelMCA, "2025-09-15", "bo"))}},
+		},
+		want: map[string][]string{
+			"new": {c0 + ` MCA 2022-11-30T00:00:00Z 117a488c-7c61-4e2c-9b3c-7e8c5b2d2a3c contact="ada" email="ada@contoso.example" phone="+46 8 123 45" prev=2025-09-15T00:00:00Z`},
+			"acceptances": {
+				c0 + ` MCA 2022-11-30T00:00:00Z 117a488c-7c61-4e2c-9b3c-7e8c5b2d2a3c contact="ada" email="ada@contoso.example" phone="+46 8 123 45" direct=not-asked`,
+				c0 + ` MCA 2025-09-15T00:00:00Z 117a488c-7c61-4e2c-9b3c-7e8c5b2d2a3c contact="bo" email="bo@contoso.example" phone="+46 8 123 45" direct=not-asked`,
+			},
 		},
 	}, {
 		name: "a customer in error counts in the trend by its last good answer judged by the run's own cut-off",

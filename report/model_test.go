@@ -27,17 +27,9 @@ const modelUnreportedWhy = "defect, reported: the model carries a customer's sta
 // disagree, each with why; a mismatch there is logged, not failed, unless
 // -modelstrict. Every other mismatch fails the test.
 var modelKnown = map[string]string{
-	"new (a record dated before the newest one appears beside it)": "reading of the rule: the model gives previous_date_agreed = " +
-		"the newest date the type had; the code gives the newest date before the new record's, so none here",
-	"new (several records of one type before or changing at once)": "reading of the rule: the model gives previous_date_agreed = " +
-		"the newest date the type had; the code pairs each new record with the record it replaced",
-	"removed (several records of one type before or changing at once)": "reading of the rule: which gone record a new one " +
-		"replaced is a matter of pairing when several change at once",
-	"new (after a run whose report failed)":      modelUnreportedWhy,
-	"removed (after a run whose report failed)":  modelUnreportedWhy,
-	"summary (after a run whose report failed)":  modelUnreportedWhy,
-	"missing (after a run whose report failed)":  modelUnreportedWhy,
-	"outdated (after a run whose report failed)": modelUnreportedWhy,
+	"new (after a run whose report failed)":     modelUnreportedWhy,
+	"removed (after a run whose report failed)": modelUnreportedWhy,
+	"summary (after a run whose report failed)": modelUnreportedWhy,
 	"trend (an error customer's carried state judged by its old run's current_since)": "storage defect, reported: " +
 		"Trend counts a customer in error by its last good answer judged with the cut-off of the run that answer came from; " +
 		"Diff (NewlyMissing/NewlyOutdated) and issue 12 judge every customer of a run by that run's own current_since",
