@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/mcawatch/mcawatch/fetch"
@@ -68,8 +69,10 @@ func ParseCustomers(r io.Reader, name string) ([]fetch.Customer, error) {
 	return parseCustomerLines(bytes.NewReader(data), name)
 }
 
-// isCSVHeader reports whether the first non-blank line names a customer_id
-// column, which makes the file a CSV file rather than a list of ids.
+// isCSVHeader reports whether the first non-blank line is a CSV header: it
+// names a customer_id column, or it has several fields and the first is not
+// a customer id (a header without customer_id, which parseCustomersCSV
+// then reports as such rather than as "not a GUID").
 func isCSVHeader(data []byte) bool {
 	for len(data) > 0 {
 		line := data
@@ -79,7 +82,9 @@ func isCSVHeader(data []byte) bool {
 			data = nil
 		}
 		if t := strings.TrimSpace(string(line)); t != "" {
-			return strings.Contains(strings.ToLower(t), "customer_id")
+			first, _, several := strings.Cut(t, ",")
+			return strings.Contains(strings.ToLower(t), "customer_id") ||
+				several && !guidPattern.MatchString(strings.Trim(strings.TrimSpace(first), `"`))
 		}
 	}
 	return false
@@ -134,7 +139,8 @@ func parseCustomersCSV(r io.Reader, name string) ([]fetch.Customer, error) {
 		}
 	}
 	if col["customer_id"] < 0 {
-		return nil, &CustomerFileError{File: name, Line: 1, Msg: "no customer_id column"}
+		return nil, &CustomerFileError{File: name, Line: 1, Msg: fmt.Sprintf(
+			"the header row has no customer_id column (it has %s); name the column of customer tenant ids customer_id", shownHeader(header))}
 	}
 	field := func(rec []string, key string) string {
 		if i := col[key]; i >= 0 && i < len(rec) {
@@ -176,6 +182,23 @@ func parseCustomersCSV(r io.Reader, name string) ([]fetch.Customer, error) {
 		return nil, &CustomerFileError{File: name, Msg: "no customer ids"}
 	}
 	return out, nil
+}
+
+// shownHeader lists a header row's names, shortened, for a message.
+func shownHeader(header []string) string {
+	names := make([]string, 0, min(len(header), 8))
+	for i, h := range header {
+		if i == 8 {
+			names = append(names, "…")
+			break
+		}
+		h = strings.TrimSpace(h)
+		if len(h) > 40 {
+			h = h[:40] + "…"
+		}
+		names = append(names, strconv.Quote(h))
+	}
+	return strings.Join(names, ", ")
 }
 
 func checkCustomerID(id string) (fetch.Customer, error) {

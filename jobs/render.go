@@ -21,7 +21,7 @@ type RenderOptions struct {
 }
 
 // Render diffs stored run runID against run againstID (0: the previous
-// complete run) and writes its reports. It needs no network: everything comes
+// complete run whose report is in place) and writes its reports. It needs no network: everything comes
 // from the database.
 func Render(db *storage.DB, runID, againstID int64, opts RenderOptions) (*Outcome, error) {
 	endLoad := phase(opts.Write.Phase, "load")
@@ -34,7 +34,9 @@ func Render(db *storage.DB, runID, againstID int64, opts RenderOptions) (*Outcom
 		return nil, fmt.Errorf("run %d is %s, not complete: only complete runs have reports", runID, run.State)
 	}
 	if againstID == 0 {
-		p, err := db.PreviousComplete(runID)
+		// The baseline is the last run whose report exists: a night whose
+		// report failed is reported by the next one.
+		p, err := db.PreviousReported(runID)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 		case err != nil:
@@ -92,6 +94,9 @@ func Render(db *storage.DB, runID, againstID int64, opts RenderOptions) (*Outcom
 	cur, prev = nil, nil
 	w := opts.Write
 	w.Trend = trend
+	if w.RelationshipURL == "" {
+		w.RelationshipURL = run.RelationshipURL
+	}
 	folder, err := report.Write(r, w)
 	if err != nil {
 		return nil, fmt.Errorf("write report of run %d: %w", runID, err)

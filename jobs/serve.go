@@ -112,7 +112,13 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 					log.Error("sweep panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				}
 			}()
-			if err := opts.Sweep(sweepCtx); err != nil {
+			switch err := opts.Sweep(sweepCtx); {
+			case err == nil:
+			case sweepCtx.Err() != nil:
+				// A shutdown, not a failure: the run is kept as
+				// interrupted for --resume.
+				log.Info("scheduled sweep stopped by shutdown", "err", err)
+			default:
 				log.Error("scheduled sweep failed", "err", err)
 			}
 		}()

@@ -35,8 +35,17 @@ type SweepOptions struct {
 	Customers []fetch.Customer // the customers to sweep; nil lists them from Partner Center
 	Types     []string         // agreement types tracked
 	Required  string           // agreement type a customer must have accepted
-	Since     time.Time        // on a first run, report acceptances dated since then as new
-	Report    report.WriteOptions
+	Since     time.Time        // on a first run, report acceptances dated since then as new; zero: not set
+	// CurrentSince is the agreements.current_since cut-off (midnight UTC);
+	// zero turns the outdated check off. The client must be built with the
+	// same value.
+	CurrentSince time.Time
+	// MaxDrop bounds how much of the portfolio one sweep may lose
+	// (nil: DefaultDropLimit); AcceptDrop lets an operator confirm a real
+	// shrink. See DropError.
+	MaxDrop    *DropLimit
+	AcceptDrop bool
+	Report     report.WriteOptions
 	// BatchSize and FlushEvery bound what a killed process can lose: results
 	// are committed every BatchSize customers or FlushEvery, whichever first.
 	BatchSize  int
@@ -77,6 +86,11 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 	log := opts.Logger
 	started := opts.Now()
 
+	// A report folder that cannot be written is found now, not after a
+	// sweep of hours whose run could then not be reported.
+	if err := CheckReportDir(opts.Report.Dir); err != nil {
+		return nil, err
+	}
 	unlock, err := db.Lock()
 	if err != nil {
 		return nil, err
@@ -94,10 +108,7 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 	log = log.With("run_id", run.ID, "correlation_id", client.CorrelationID())
 	log.Info("sweep started", "kind", run.Kind, "customers", run.Customers, "pending", len(pending))
 
-	relURL, err := client.RelationshipRequestURL(ctx)
-	if err != nil && ctx.Err() == nil {
-		log.Warn("relationship request url", "err", err)
-	}
+	info := runInfo(ctx, client, opts.Required, log)
 
 	endFetch := phase(opts.Phase, "fetch")
 	sweepErr := fetchAndStore(ctx, db, client, run, pending, opts, log)
@@ -117,27 +128,70 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 		}
 		return nil, fmt.Errorf("run %d: %w", run.ID, sweepErr)
 	}
+	// The next sweep starts at the rate this one settled at, rather than
+	// unlimited, so it does not meet the throttle all over again.
+	info.SettledRate = client.Stats().Rate
+	if err := db.SetRunInfo(run.ID, info); err != nil {
+		log.Warn("store run info", "err", err)
+	}
 	endFinish := phase(opts.Phase, "finish")
-	run, err = db.FinishRun(run.ID, storage.StateComplete)
+	finished, err := db.FinishRun(run.ID, storage.StateComplete)
 	endFinish()
 	if err != nil {
 		return nil, fmt.Errorf("finish run %d: %w", run.ID, err)
 	}
+	run = finished
 
-	opts.Report.RelationshipURL = relURL
+	// A resumed run reports with the --since it was started with.
+	since := opts.Since
+	if !run.Since.IsZero() {
+		since = run.Since
+	}
+	opts.Report.RelationshipURL = info.RelationshipURL
 	opts.Report.Phase = opts.Phase
-	out, err := Render(db, run.ID, 0, RenderOptions{Since: opts.Since, Write: opts.Report})
+	// The run is a baseline of later diffs only once its report is in
+	// place: a failure is recorded on the run, and the next sweep reports
+	// against the last run whose report exists, so this night's changes
+	// are reported then.
+	out, err := Render(db, run.ID, 0, RenderOptions{Since: since, Write: opts.Report})
 	if err != nil {
+		if ferr := db.SetReportFailed(run.ID, err.Error()); ferr != nil {
+			log.Error("record report failure", "err", ferr)
+		}
 		return nil, err
 	}
+	if err := db.SetReport(run.ID, out.Folder); err != nil {
+		return nil, fmt.Errorf("run %d: report written to %s but not recorded: %w", run.ID, out.Folder, err)
+	}
+	out.Run.ReportDir = out.Folder
 	s, st := out.Report.Summary, client.Stats()
 	log.Info("sweep complete",
 		"customers", s.Customers, "accepted", s.Accepted, "direct_signed", s.DirectSigned,
-		"missing", s.Missing, "new", s.New, "removed", s.Removed, "errors", s.Errors,
+		"outdated", s.Outdated, "missing", s.Missing, "newly_outdated", s.NewlyOutdated, "new", s.New, "removed", s.Removed, "errors", s.Errors,
 		"joined", s.Joined, "left", s.Left, "requests", st.Requests,
 		"throttled", st.Throttled,
 		"duration", opts.Now().Sub(started).Round(time.Millisecond), "report_dir", out.Folder)
 	return out, nil
+}
+
+// runInfo asks Partner Center for the agreement's current version and the
+// relationship-request link: one call each per sweep. Both are informational:
+// a failure is logged and the report says "unavailable".
+func runInfo(ctx context.Context, client *fetch.Client, required string, log *slog.Logger) storage.RunInfo {
+	var info storage.RunInfo
+	if templates, err := client.AgreementMetadata(ctx, required); err != nil {
+		if ctx.Err() == nil {
+			log.Warn("agreement metadata unavailable", "err", err)
+		}
+	} else if t, ok := fetch.CurrentTemplate(templates); ok {
+		info.Agreement = storage.AgreementInfo{Type: t.AgreementType, TemplateID: t.TemplateID, VersionRank: t.VersionRank, Link: t.AgreementLink}
+	}
+	url, err := client.RelationshipRequestURL(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("relationship request link unavailable", "err", err)
+	}
+	info.RelationshipURL = url
+	return info
 }
 
 func sweepDefaults(o SweepOptions) SweepOptions {
@@ -172,12 +226,15 @@ func sweepDefaults(o SweepOptions) SweepOptions {
 func beginOrResume(ctx context.Context, db *storage.DB, client *fetch.Client, opts SweepOptions) (storage.Run, []fetch.Customer, error) {
 	if opts.Resume {
 		defer phase(opts.Phase, "begin")()
-		prev, err := db.LatestRun(storage.StateInterrupted)
-		if errors.Is(err, storage.ErrNotFound) {
-			return storage.Run{}, nil, ErrNothingToResume
-		}
+		prev, err := Resumable(db)
 		if err != nil {
-			return storage.Run{}, nil, fmt.Errorf("find interrupted run: %w", err)
+			return storage.Run{}, nil, err
+		}
+		// One run, one configuration: a run whose settings changed since it
+		// started would mix two sets of answers (false New and Removed rows).
+		if changed := SettingsChanged(prev, opts.Types, opts.Required, opts.CurrentSince); len(changed) > 0 {
+			return storage.Run{}, nil, fmt.Errorf("run %d was started with other settings (%s): resume it with the settings it started with",
+				prev.ID, strings.Join(changed, "; "))
 		}
 		run, err := db.ResumeRun(prev.ID, client.CorrelationID())
 		if err != nil {
@@ -199,15 +256,20 @@ func beginOrResume(ctx context.Context, db *storage.DB, client *fetch.Client, op
 			return storage.Run{}, nil, fmt.Errorf("list customers: %w", err)
 		}
 	}
+	if err := checkDrop(db, customers, opts); err != nil {
+		return storage.Run{}, nil, err
+	}
 	defer phase(opts.Phase, "begin")()
 	run, err := db.BeginRun(storage.RunSpec{
 		Kind:          opts.Kind,
 		CorrelationID: client.CorrelationID(),
 		Required:      opts.Required,
 		Types:         opts.Types,
+		Since:         opts.Since,
+		CurrentSince:  opts.CurrentSince,
 	}, toStorageCustomers(customers))
 	if err != nil {
-		return storage.Run{}, nil, fmt.Errorf("begin run: %w", err)
+		return storage.Run{}, nil, err
 	}
 	return run, customers, nil
 }
