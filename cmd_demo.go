@@ -36,24 +36,8 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 
-	const token = "mcawatch-demo-token"
-	srv := pctest.New(pctest.Options{Customers: *n, Seed: 1, Token: token})
+	srv := newDemoServer(*n)
 	defer srv.Close()
-	// Some throttling, a little noise and three customers that always fail,
-	// so every sheet of the report has something to show.
-	faults := pctest.Faults{
-		Latency:  2 * time.Millisecond,
-		Throttle: 600,
-		Rates:    map[pctest.Fault]float64{pctest.Fault503: 0.01, pctest.FaultReset: 0.005},
-	}
-	if cs := srv.Customers(); len(cs) >= 20 {
-		faults.Customers = map[string]pctest.Fault{
-			cs[7].ID:  pctest.Fault403,
-			cs[11].ID: pctest.Fault404,
-			cs[13].ID: pctest.FaultMalformed,
-		}
-	}
-	srv.SetFaults(faults)
 
 	if err := os.MkdirAll(*out, 0o750); err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -73,18 +57,21 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	sweep := func() (*jobs.Outcome, error) {
 		client, err := fetch.New(fetch.Options{
 			BaseURL: srv.URL(),
-			Token:   fetch.StaticToken(token),
-			Version: version,
-			Logger:  log,
+			Token:   fetch.StaticToken(demoToken),
+			// The demo runs with the default cut-off, as a new user's config would.
+			CurrentSince: demoCurrentSince,
+			Version:      version,
+			Logger:       log,
 		})
 		if err != nil {
 			return nil, err
 		}
 		return jobs.Sweep(ctx, db, client, jobs.SweepOptions{
-			Kind:   "demo",
-			Report: report.WriteOptions{Dir: filepath.Join(*out, "reports")},
-			Logger: log,
-			Now:    m.Now,
+			Kind:         "demo",
+			CurrentSince: demoCurrentSince,
+			Report:       report.WriteOptions{Dir: filepath.Join(*out, "reports")},
+			Logger:       log,
+			Now:          m.Now,
 		})
 	}
 	started := m.Now()
@@ -92,7 +79,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	changes := srv.Evolve(2, max(1, *n/100))
+	changes := evolveDemo(srv, *n)
 	second, err := sweep()
 	if err != nil {
 		return err
@@ -100,15 +87,50 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	s := second.Report.Summary
 	st := srv.Stats()
 	fmt.Fprintf(m.Stdout, `mcawatch demo: two sweeps of %d customers against the built-in Partner Center (%s)
-  between the sweeps: %d accepted, %d re-dated, %d lost their agreement, %d joined, %d left
-  second sweep: %d accepted (%d direct-signed), %d missing, %d new or re-dated, %d removed, %d errors, %d joined, %d left
+  between the sweeps: %d accepted, %d accepted the current agreement again, %d re-dated, %d lost their agreement, %d joined, %d left
+  second sweep: %d accepted (%d direct-signed), %d outdated, %d missing, %d new or re-dated, %d removed, %d errors, %d joined, %d left
+  blocked for orders: %d customers: %d missing (never accepted the Microsoft Customer Agreement), %d outdated (accepted it before %s: they must accept the current version)
   Partner Center answered %d requests, %d of them 429 (throttled); every failure was retried or reported
   first report:  %s
   second report: %s  (open report.xlsx; the CSV files hold the same rows)
 %s
 `, *n, m.Now().Sub(started).Round(time.Millisecond),
-		len(changes.Accepted), len(changes.Redated), len(changes.Removed), len(changes.Joined), len(changes.Left),
-		s.Accepted, s.DirectSigned, s.Missing, s.New, s.Removed, s.Errors, s.Joined, s.Left,
+		len(changes.Accepted), len(changes.Reaccepted), len(changes.Redated), len(changes.Removed), len(changes.Joined), len(changes.Left),
+		s.Accepted, s.DirectSigned, s.Outdated, s.Missing, s.New, s.Removed, s.Errors, s.Joined, s.Left,
+		s.Blocked, s.Missing, s.Outdated, demoCurrentSince.Format(time.DateOnly),
 		st.Requests, st.Throttled, first.Folder, second.Folder, second.Folder)
 	return nil
+}
+
+const demoToken = "mcawatch-demo-token"
+
+// demoCurrentSince is the demo's agreements.current_since: the default.
+var demoCurrentSince = time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC)
+
+// newDemoServer is the demo's Partner Center: a generated portfolio of n
+// customers with some throttling, a little noise and three customers that
+// always fail, so every sheet of the report has something to show. It is
+// deterministic, so tests can build the same one and know what the demo
+// must report.
+func newDemoServer(n int) *pctest.Server {
+	srv := pctest.New(pctest.Options{Customers: n, Seed: 1, Token: demoToken})
+	faults := pctest.Faults{
+		Latency:  2 * time.Millisecond,
+		Throttle: 600,
+		Rates:    map[pctest.Fault]float64{pctest.Fault503: 0.01, pctest.FaultReset: 0.005},
+	}
+	if cs := srv.Customers(); len(cs) >= 20 {
+		faults.Customers = map[string]pctest.Fault{
+			cs[7].ID:  pctest.Fault403,
+			cs[11].ID: pctest.Fault404,
+			cs[13].ID: pctest.FaultMalformed,
+		}
+	}
+	srv.SetFaults(faults)
+	return srv
+}
+
+// evolveDemo makes the portfolio changes between the demo's two sweeps.
+func evolveDemo(srv *pctest.Server, n int) pctest.Changes {
+	return srv.Evolve(2, max(1, n/100))
 }

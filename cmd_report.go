@@ -19,13 +19,10 @@ func (m *Main) runReport(_ context.Context, args []string) error {
 	c.register(fs, true)
 	runID := fs.Int64("run", 0, "run `ID` to report (default: the newest complete run)")
 	against := fs.Int64("against", 0, "compare with run `ID` (default: the complete run before --run)")
-	since := fs.String("since", "", "with no earlier run, report acceptances dated on or after `DATE` as new")
+	var since sinceFlag
+	fs.Var(&since, "since", "with no earlier run, report acceptances dated on or after `DATE` as new (default: the --since the run was started with)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the report folder")
 	if err := parseArgs(fs, args); err != nil {
-		return err
-	}
-	sinceTime, err := parseSince(*since)
-	if err != nil {
 		return err
 	}
 	cfg, db, err := m.openStore(c)
@@ -43,6 +40,14 @@ func (m *Main) runReport(_ context.Context, args []string) error {
 			return err
 		}
 		id = run.ID
+	}
+	sinceTime := since.time()
+	if !since.set {
+		run, err := db.Run(id)
+		if err != nil {
+			return err
+		}
+		sinceTime = run.Since
 	}
 	out, err := jobs.Render(db, id, *against, jobs.RenderOptions{Since: sinceTime, Write: writeOptions(cfg)})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -20,11 +21,12 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	var c commonFlags
 	c.register(fs, true)
 	asJSON := fs.Bool("json", false, "print one JSON object (run_id, report_dir, counts) instead of the report folder")
-	failOnFlag := fs.String("fail-on", "", "exit 3 when the report has `missing` rows, or `changes` (new, removed or newly missing)")
-	resume := fs.Bool("resume", false, "continue the newest interrupted run instead of starting a new one")
-	var since string
+	failOnFlag := fs.String("fail-on", "", "exit 3 when the report has `missing` rows, missing or `outdated` rows, or `changes` (new, removed, newly missing or newly outdated)")
+	resume := fs.Bool("resume", false, "continue the newest interrupted run (with the settings it was started with) instead of starting a new one")
+	acceptDrop := fs.Bool("accept-drop", false, "confirm that the customer list really shrank beyond customers.max_drop")
+	var since sinceFlag
 	if kind == "backfill" {
-		fs.StringVar(&since, "since", "", "on a first run, report acceptances dated on or after `DATE` (YYYY-MM-DD) as new")
+		fs.Var(&since, "since", "on a first run, report acceptances dated on or after `DATE` (YYYY-MM-DD) as new")
 	}
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -33,36 +35,31 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
-	sinceTime, err := parseSince(since)
-	if err != nil {
-		return err
+	if *resume && since.set {
+		return usage(fmt.Errorf("%s: --since is stored with the run; a resumed run keeps the one it was started with", kind))
 	}
 	cfg, log, err := m.loadForSweep(c)
 	if err != nil {
 		return err
 	}
-	customers, client, db, err := prepareSweep(cfg, log, *resume)
+	setup, err := prepareSweep(cfg, log, *resume)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer setup.db.Close()
 
-	var progress jobs.Progress
+	opts := setup.options()
+	opts.Kind = kind
+	opts.Resume = *resume
+	opts.AcceptDrop = *acceptDrop
+	opts.Since = since.time()
+	opts.Report = writeOptions(cfg)
+	opts.Logger = log
+	opts.Now = m.Now
 	if kind == "backfill" {
-		progress = m.newProgress(log)
+		opts.Progress = m.newProgress(log)
 	}
-	out, err := jobs.Sweep(ctx, db, client, jobs.SweepOptions{
-		Kind:      kind,
-		Resume:    *resume,
-		Customers: customers,
-		Types:     cfg.Agreements.Types,
-		Required:  cfg.Agreements.Required,
-		Since:     sinceTime,
-		Report:    writeOptions(cfg),
-		Progress:  progress,
-		Logger:    log,
-		Now:       m.Now,
-	})
+	out, err := jobs.Sweep(ctx, setup.db, setup.client, opts)
 	if err != nil {
 		return err
 	}
@@ -72,33 +69,59 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	return failOn(mode, out.Report.Summary)
 }
 
-// parseSince reads --since as a date or an RFC 3339 time, in UTC.
-func parseSince(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
+// sinceFlag is --since: a date or an RFC 3339 time, in UTC. Whether it was
+// given is kept apart from its value, because 0001-01-01 is a valid date
+// and also Go's zero time.
+type sinceFlag struct {
+	t   time.Time
+	set bool
+}
+
+func (f *sinceFlag) String() string {
+	if f == nil || !f.set {
+		return ""
 	}
-	for _, layout := range []string{"2006-01-02", time.RFC3339} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+	return f.t.Format(time.RFC3339)
+}
+
+func (f *sinceFlag) Set(s string) error {
+	for _, layout := range []string{time.DateOnly, time.RFC3339} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			f.t, f.set = t.UTC(), true
+			return nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("--since %q: want a date like 2026-01-31", s)
+	return fmt.Errorf("want a date like 2026-01-31")
+}
+
+// time is the value the sweep and the diff take, where the zero time means
+// "not set": a --since at the zero instant (0001-01-01) becomes the first
+// second after it, which every dated acceptance is at or after, as it is
+// at or after 0001-01-01 itself.
+func (f *sinceFlag) time() time.Time {
+	if f.set && f.t.IsZero() {
+		return f.t.Add(time.Second)
+	}
+	return f.t
 }
 
 // outcomeJSON is the --json output: one object, stable field names.
 type outcomeJSON struct {
-	RunID        int64  `json:"run_id"`
-	ReportDir    string `json:"report_dir"`
-	Customers    int    `json:"customers"`
-	Accepted     int    `json:"accepted"`
-	DirectSigned int    `json:"direct_signed"`
-	Missing      int    `json:"missing"`
-	New          int    `json:"new"`
-	Removed      int    `json:"removed"`
-	Errors       int    `json:"errors"`
-	Joined       int    `json:"joined"`
-	Left         int    `json:"left"`
-	NewlyMissing int    `json:"newly_missing"`
+	RunID         int64  `json:"run_id"`
+	ReportDir     string `json:"report_dir"`
+	Customers     int    `json:"customers"`
+	Accepted      int    `json:"accepted"`
+	DirectSigned  int    `json:"direct_signed"`
+	Missing       int    `json:"missing"`
+	Outdated      int    `json:"outdated"`
+	Blocked       int    `json:"blocked"`
+	New           int    `json:"new"`
+	Removed       int    `json:"removed"`
+	Errors        int    `json:"errors"`
+	Joined        int    `json:"joined"`
+	Left          int    `json:"left"`
+	NewlyMissing  int    `json:"newly_missing"`
+	NewlyOutdated int    `json:"newly_outdated"`
 }
 
 // printOutcome prints the report folder as the last stdout line, or the
@@ -111,8 +134,9 @@ func (m *Main) printOutcome(out *jobs.Outcome, asJSON bool) error {
 	s := out.Report.Summary
 	b, err := json.Marshal(outcomeJSON{
 		RunID: out.Run.ID, ReportDir: out.Folder, Customers: s.Customers, Accepted: s.Accepted,
-		DirectSigned: s.DirectSigned, Missing: s.Missing, New: s.New, Removed: s.Removed,
-		Errors: s.Errors, Joined: s.Joined, Left: s.Left, NewlyMissing: s.NewlyMissing,
+		DirectSigned: s.DirectSigned, Missing: s.Missing, Outdated: s.Outdated, Blocked: s.Blocked,
+		New: s.New, Removed: s.Removed, Errors: s.Errors, Joined: s.Joined, Left: s.Left,
+		NewlyMissing: s.NewlyMissing, NewlyOutdated: s.NewlyOutdated,
 	})
 	if err != nil {
 		return err

@@ -44,20 +44,17 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 // id) and a fresh database handle each time, so one bad night does not
 // poison the next.
 func (m *Main) scheduledSweep(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	customers, client, db, err := prepareSweep(cfg, log, false)
+	setup, err := prepareSweep(cfg, log, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	_, err = jobs.Sweep(ctx, db, client, jobs.SweepOptions{
-		Kind:      "run",
-		Customers: customers,
-		Types:     cfg.Agreements.Types,
-		Required:  cfg.Agreements.Required,
-		Report:    writeOptions(cfg),
-		Logger:    log,
-		Now:       m.Now,
-	})
+	defer setup.db.Close()
+	opts := setup.options()
+	opts.Kind = "run"
+	opts.Report = writeOptions(cfg)
+	opts.Logger = log
+	opts.Now = m.Now
+	_, err = jobs.Sweep(ctx, setup.db, setup.client, opts)
 	if errors.Is(err, storage.ErrLocked) {
 		log.Warn("another sweep holds the database: tick skipped", "err", err)
 		return nil

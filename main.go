@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mcawatch/mcawatch/fetch"
+	"github.com/mcawatch/mcawatch/storage"
+
 	// The zone database is embedded so that CRON_TZ=Europe/Stockholm works in
 	// a container without zoneinfo.
 	_ "time/tzdata"
@@ -44,20 +47,46 @@ func NewMain() *Main {
 	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
 }
 
-// exitError carries an exit status other than 1.
-type exitError struct {
+// The exit statuses, distinct so that cron and Kubernetes can tell them apart.
+const (
+	exitOK          = 0
+	exitError       = 1   // runtime error: storage, network, an unexpected failure
+	exitUsage       = 2   // bad flags, config or customers file
+	exitFailOn      = 3   // --fail-on matched; the report is written
+	exitAuth        = 4   // authentication failed
+	exitLocked      = 5   // another sweep holds the database
+	exitInterrupted = 130 // SIGINT or SIGTERM; the run is kept as interrupted
+)
+
+// statusError carries an exit status chosen where the error arose.
+type statusError struct {
 	code int
 	msg  string
 }
 
-func (e *exitError) Error() string { return e.msg }
+func (e *statusError) Error() string { return e.msg }
 
-const usage = `mcawatch reports which customers have not accepted the Microsoft Customer Agreement.
+// usageError is a problem with the command line, the config or the
+// customers file: exit status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usage marks err, if not nil, as a usage or configuration error.
+func usage(err error) error {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &usageError{err}
+}
+
+const usageText = `mcawatch reports which customers have not accepted the Microsoft Customer Agreement.
 
 Usage:
   mcawatch demo     [--out DIR] [--customers N]       a whole sweep against the built-in Partner Center
-  mcawatch run      [--config FILE] [--out DIR] [--db FILE] [--json] [--fail-on missing|changes]
-  mcawatch backfill [same as run] [--since DATE] [--resume]
+  mcawatch run      [--config FILE] [--out DIR] [--db FILE] [--json] [--fail-on missing|outdated|changes] [--accept-drop] [--resume]
+  mcawatch backfill [same as run] [--since DATE]
   mcawatch serve    [--config FILE]                   sweeps on the configured cron schedule
   mcawatch report   [--run ID] [--against ID] [--out DIR] [--db FILE]
   mcawatch runs     [--db FILE]                       lists stored runs
@@ -65,14 +94,22 @@ Usage:
   mcawatch version
 
 Run "mcawatch COMMAND -h" for a command's flags.
-Exit status: 0 success, 1 error, 3 when --fail-on matched.
+
+Exit status:
+  0    success (customers that failed are on the Errors sheet)
+  1    runtime error: storage, network, an unexpected failure
+  2    usage or configuration error: bad flags, config, customers file
+  3    --fail-on matched (the report is written)
+  4    authentication failed: token refused, refresh token expired, MFA claim missing
+  5    another sweep holds the database
+  130  interrupted by SIGINT/SIGTERM (the run is kept as interrupted: --resume)
 `
 
 // Run runs the subcommand named by args[0] and returns the exit status.
 func (m *Main) Run(ctx context.Context, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, usage)
-		return 1
+		fmt.Fprint(m.Stderr, usageText)
+		return exitUsage
 	}
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
@@ -91,24 +128,39 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	case "version":
 		fmt.Fprintln(m.Stdout, "mcawatch", version)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(m.Stdout, usage)
+		fmt.Fprint(m.Stdout, usageText)
 	default:
-		fmt.Fprintf(m.Stderr, "mcawatch: unknown command %q\n\n%s", cmd, usage)
-		return 1
+		fmt.Fprintf(m.Stderr, "mcawatch: unknown command %q\n\n%s", cmd, usageText)
+		return exitUsage
 	}
-	var ee *exitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ee):
-		if ee.msg != "" {
-			fmt.Fprintln(m.Stderr, "mcawatch:", ee.msg)
-		}
-		return ee.code
-	default:
+	code := exitCode(ctx, err)
+	if code != exitOK && err.Error() != "" {
 		fmt.Fprintln(m.Stderr, "mcawatch:", err)
-		return 1
+	}
+	return code
+}
+
+// exitCode maps the error a command returned to the exit status in
+// DESIGN.md's table. A signal wins over the error it caused (a cancelled
+// request, an interrupted run); an authentication failure wins over the
+// interrupted run it leaves behind.
+func exitCode(ctx context.Context, err error) int {
+	var se *statusError
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &se):
+		return se.code
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, storage.ErrLocked):
+		return exitLocked
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case errors.Is(err, fetch.ErrUnauthorized), errors.Is(err, fetch.ErrMFARequired):
+		return exitAuth
+	default:
+		return exitError
 	}
 }

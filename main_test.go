@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -166,10 +168,18 @@ func rfc3339(t time.Time) string {
 
 const mca = "MicrosoftCustomerAgreement"
 
+// mcaRecords are c's MCA records as a report shows them: the type in its
+// canonical spelling, a record repeated in one answer once.
 func mcaRecords(c pctest.Customer) []pctest.Agreement {
 	var out []pctest.Agreement
+	seen := map[string]bool{}
 	for _, a := range c.Agreements {
-		if a.Type == mca {
+		if !strings.EqualFold(a.Type, mca) {
+			continue
+		}
+		a.Type = mca
+		if k := recordKey(a); !seen[k] {
+			seen[k] = true
 			out = append(out, a)
 		}
 	}
@@ -245,7 +255,10 @@ func TestE2E_Demo(t *testing.T) {
 	}
 	t.Run("opens in LibreOffice", func(t *testing.T) {
 		soffice, err := exec.LookPath("soffice")
-		if err != nil {
+		switch {
+		case err != nil && os.Getenv("CI") != "":
+			t.Fatal("soffice not on PATH in CI: .ci/run installs libreoffice-calc-nogui, and the workbook check must not be skipped")
+		case err != nil:
 			t.Skip("soffice not on PATH: install libreoffice-calc-nogui (.ci/run does) to check the demo workbook opens")
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -313,23 +326,27 @@ func TestE2E_TwoRuns(t *testing.T) {
 		t.Fatalf("--json output %q: %v", r2.lastLine(), err)
 	}
 	if out.RunID != 2 || out.Joined != len(changes.Joined) || out.Left != len(changes.Left) || out.Errors != 2 {
-		t.Fatalf("--json = %+v, want run 2, %d joined, %d left, 2 errors", out, len(changes.Joined), len(changes.Left))
+		t.Fatalf("--json = %+v, want run 2, %d joined, %d left, 2 errors (customers without a reseller relationship are not counted)", out, len(changes.Joined), len(changes.Left))
 	}
 	folder := out.ReportDir
 
 	var wantMissing, wantNew, wantRemoved, wantErrors, wantAcc [][]string
 	for _, c := range srv.Customers() {
-		if f, bad := failing[c.ID]; bad {
-			code := map[pctest.Fault]string{pctest.Fault403: "403", pctest.Fault404: "404"}[f]
+		if f, bad := failing[c.ID]; bad || !c.Commerce() {
+			// A customer without a reseller relationship answers 403 (20002).
+			code := map[pctest.Fault]string{pctest.Fault403: "403", pctest.Fault404: "404", "": "403"}[f]
 			wantErrors = append(wantErrors, []string{c.ID, neutral(c.CompanyName), code})
 			continue
 		}
 		recs := mcaRecords(c)
-		if len(recs) == 0 && !c.DirectSigned {
+		standing := c.Standing(pctest.DefaultCurrentSince)
+		if standing == pctest.StandingMissing {
 			wantMissing = append(wantMissing, []string{c.ID, neutral(c.CompanyName), neutral(c.Domain)})
 		}
+		// The direct-sign status is asked of every customer without a
+		// current acceptance: missing and outdated ones.
 		directSigned := ""
-		if len(recs) == 0 {
+		if standing != pctest.StandingAccepted {
 			directSigned = fmt.Sprint(c.DirectSigned)
 			if c.DirectSigned {
 				wantAcc = append(wantAcc, []string{c.ID, neutral(c.CompanyName), "", "", "", "", "", "", "true"})
@@ -532,8 +549,8 @@ func TestE2E_SecondRunRefusedWhileLocked(t *testing.T) {
 	first := w.startUntil("sweep started", "run", "--log-level", "info")
 
 	second := w.run("run")
-	if second.code != 1 || !strings.Contains(second.stderr, "run 1 is in progress since") || !strings.Contains(second.stderr, fmt.Sprintf("pid %d", first.Process.Pid)) {
-		t.Fatalf("second run: exit %d, stderr:\n%s\nwant exit 1 naming run 1 and pid %d", second.code, second.stderr, first.Process.Pid)
+	if second.code != 5 || !strings.Contains(second.stderr, "run 1 is in progress since") || !strings.Contains(second.stderr, fmt.Sprintf("pid %d", first.Process.Pid)) {
+		t.Fatalf("second run: exit %d, stderr:\n%s\nwant exit 5 naming run 1 and pid %d", second.code, second.stderr, first.Process.Pid)
 	}
 }
 
@@ -595,8 +612,8 @@ func TestE2E_BadInputChangesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := w2.run("run")
-			if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
-				t.Fatalf("exit %d, stderr:\n%s\nwant exit 1 and %q", r.code, r.stderr, tt.want)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 and %q", r.code, r.stderr, tt.want)
 			}
 			after, err := os.ReadFile(w.db)
 			if err != nil {
@@ -609,5 +626,281 @@ func TestE2E_BadInputChangesNothing(t *testing.T) {
 				t.Fatalf("%d requests made", got-requests)
 			}
 		})
+	}
+}
+
+// waitStatus waits for a started command and returns its exit status.
+func waitStatus(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatal(err)
+	return -1
+}
+
+// TestE2E_ExitStatus: each kind of failure has its own exit status, so
+// cron and Kubernetes can tell them apart (DESIGN.md's table).
+func TestE2E_ExitStatus(t *testing.T) {
+	srv := newE2EServer(t, 30, 61)
+	tests := []struct {
+		name  string
+		extra string
+		env   []string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"bad config", "log:\n  level: loud\n", nil, []string{"run"}, 2, "log.level: must be one of"},
+		{"sweeps every 30 seconds", "schedule:\n  cron: \"@every 30s\"\n", nil, []string{"serve"}, 2, "the shortest schedule is @every 1m"},
+		{"bad flag", "", nil, []string{"run", "--no-such-flag"}, 2, "flag provided but not defined"},
+		{"bad --fail-on", "", nil, []string{"run", "--fail-on", "everything"}, 2, `--fail-on "everything"`},
+		{"stray argument", "", nil, []string{"runs", "extra"}, 2, `unexpected argument "extra"`},
+		{"token refused", "", []string{"E2E_TOKEN=not-the-token"}, []string{"run"}, 4, "unauthorized"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorkspace(t, srv, tt.extra)
+			cmd := w.command(tt.args...)
+			cmd.Env = append(cmd.Env, tt.env...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// A refused config exits at once; "serve" with a schedule it
+			// wrongly accepts would run until stopped.
+			stop := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
+			defer stop.Stop()
+			if got := waitStatus(t, cmd); got != tt.code || !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("mcawatch %v: exit %d, want %d and %q:\n%s", tt.args, got, tt.code, tt.want, stderr.String())
+			}
+		})
+	}
+
+	t.Run("SIGTERM mid-sweep", func(t *testing.T) {
+		slow := newE2EServer(t, 400, 62)
+		slow.SetFaults(pctest.Faults{Latency: 100 * time.Millisecond})
+		w := newWorkspace(t, slow, "")
+		cmd := w.startUntil("saved batch", "run", "--log-level", "debug")
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if got := waitStatus(t, cmd); got != 130 {
+			t.Fatalf("run stopped by SIGTERM: exit %d, want 130", got)
+		}
+		if runs := w.run("runs"); !strings.Contains(runs.stdout, "interrupted") {
+			t.Fatalf("after SIGTERM, runs =\n%s\nwant the run kept as interrupted", runs.stdout)
+		}
+	})
+
+	t.Run("help lists the statuses", func(t *testing.T) {
+		w := newWorkspace(t, srv, "")
+		r := w.run("-h")
+		for _, want := range []string{"2    usage or configuration error", "4    authentication failed", "5    another sweep holds the database", "130  interrupted"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("mcawatch -h lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	})
+}
+
+// TestE2E_ReadOnlyCommandsNeverCreateADatabase: a mistyped --db is an error
+// naming the path, not an empty database with nothing to report.
+func TestE2E_ReadOnlyCommandsNeverCreateADatabase(t *testing.T) {
+	srv := newE2EServer(t, 10, 63)
+	w := newWorkspace(t, srv, "")
+	typo := filepath.Join(w.dir, "mcawatch-typo.db")
+	for _, args := range [][]string{{"runs", "--db", typo}, {"report", "--db", typo}} {
+		r := w.run(args...)
+		if r.code != 2 || !strings.Contains(r.stderr, typo) {
+			t.Errorf("mcawatch %v: exit %d, stderr:\n%s\nwant exit 2 naming %s", args, r.code, r.stderr, typo)
+		}
+		if _, err := os.Stat(typo); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("mcawatch %v created %s (%v)", args, typo, err)
+		}
+	}
+}
+
+// TestE2E_BackfillSince_InvalidDateIsUsageError: exit 2, naming the value.
+func TestE2E_BackfillSince_InvalidDateIsUsageError(t *testing.T) {
+	srv := newE2EServer(t, 10, 64)
+	w := newWorkspace(t, srv, "")
+	if r := w.run("backfill", "--since", "2026-13-01"); r.code != 2 || !strings.Contains(r.stderr, "2026-13-01") {
+		t.Fatalf("--since 2026-13-01: exit %d, want 2 naming the value:\n%s", r.code, r.stderr)
+	}
+	if got := srv.Stats().Requests; got != 0 {
+		t.Fatalf("%d requests made", got)
+	}
+}
+
+// TestE2E_BackfillSince_ZeroDateIsADate: 0001-01-01 is a valid date, not
+// "unset": every dated acceptance is New.
+func TestE2E_BackfillSince_ZeroDateIsADate(t *testing.T) {
+	srv := newE2EServer(t, 60, 64)
+	w := newWorkspace(t, srv, "")
+	r := w.run("backfill", "--since", "0001-01-01")
+	if r.code != 0 {
+		t.Fatalf("--since 0001-01-01: exit %d:\n%s", r.code, r.stderr)
+	}
+	_, news := readCSV(t, filepath.Join(r.lastLine(), "new.csv"))
+	_, accs := readCSV(t, filepath.Join(r.lastLine(), "acceptances.csv"))
+	dated := 0
+	for _, a := range accs {
+		if a[2] != "" && a[3] != "" {
+			dated++
+		}
+	}
+	if dated == 0 || len(news) != dated {
+		t.Fatalf("--since 0001-01-01: %d New rows, want every one of the %d dated acceptances", len(news), dated)
+	}
+}
+
+// TestE2E_ShrunkCustomerListRefused: a sweep whose list lost more than
+// customers.max_drop exits 1 saying so, stores nothing, and goes through
+// with --accept-drop.
+func TestE2E_ShrunkCustomerListRefused(t *testing.T) {
+	srv := newE2EServer(t, 40, 65)
+	cs := srv.Customers()
+	list := filepath.Join(t.TempDir(), "customers.txt")
+	write := func(n int) {
+		var b strings.Builder
+		for _, c := range cs[:n] {
+			b.WriteString(c.ID + "\n")
+		}
+		if err := os.WriteFile(list, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := newWorkspace(t, srv, "customers:\n  source: file\n  file: "+list+"\n")
+	write(40)
+	if r := w.run("run"); r.code != 0 {
+		t.Fatalf("first run: exit %d:\n%s", r.code, r.stderr)
+	}
+	write(12)
+	r := w.run("run")
+	if r.code != 1 || !strings.Contains(r.stderr, "shrank from 40 to 12") || !strings.Contains(r.stderr, "--accept-drop") {
+		t.Fatalf("shrunk list: exit %d, stderr:\n%s\nwant exit 1 saying it shrank from 40 to 12 and naming --accept-drop", r.code, r.stderr)
+	}
+	if runs := w.run("runs"); strings.Count(runs.stdout, "\n") != 2 {
+		t.Fatalf("the refused sweep stored a run:\n%s", runs.stdout)
+	}
+	if r := w.run("run", "--accept-drop", "--json"); r.code != 0 || !strings.Contains(r.stdout, `"left":28`) {
+		t.Fatalf("--accept-drop: exit %d, stdout %s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestE2E_ResumeKeepsTheSettingsItStartedWith: agreements.types changed
+// between an interrupted run and its resume gives no false New or Removed
+// rows: the run finishes with the settings it started with.
+func TestE2E_ResumeKeepsTheSettingsItStartedWith(t *testing.T) {
+	srv := newE2EServer(t, 400, 66)
+	w := newWorkspace(t, srv, "")
+	if r := w.run("run"); r.code != 0 {
+		t.Fatalf("baseline run: exit %d:\n%s", r.code, r.stderr)
+	}
+	srv.SetFaults(pctest.Faults{Latency: 100 * time.Millisecond})
+	cmd := w.startUntil("saved batch", "run", "--log-level", "debug")
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	srv.SetFaults(pctest.Faults{})
+
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := string(cfg) + "agreements:\n  types: [MicrosoftCustomerAgreement, MicrosoftCloudAgreement]\n"
+	if err := os.WriteFile(w.config, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := w.run("run", "--resume", "--json")
+	if r.code != 0 {
+		t.Fatalf("run --resume: exit %d:\n%s", r.code, r.stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(r.lastLine()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["new"] != 0.0 || got["removed"] != 0.0 {
+		t.Fatalf("resumed run with changed agreements.types: %v New, %v Removed, want none (nothing changed in the portfolio)", got["new"], got["removed"])
+	}
+}
+
+// TestE2E_FailOnOutdated: --fail-on outdated exits 3 on any Missing or
+// Outdated row, and --json carries the outdated counts.
+func TestE2E_FailOnOutdated(t *testing.T) {
+	srv := newE2EServer(t, 80, 67)
+	w := newWorkspace(t, srv, "")
+	r := w.run("run", "--fail-on", "outdated", "--json")
+	if r.code != 3 || !strings.Contains(r.stderr, "--fail-on outdated") {
+		t.Fatalf("run --fail-on outdated: exit %d, want 3:\n%s", r.code, r.stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(r.lastLine()), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"run_id", "report_dir", "customers", "accepted", "direct_signed", "missing", "outdated", "new", "removed", "errors", "joined", "left", "newly_missing", "newly_outdated"} {
+		if _, ok := got[key]; !ok {
+			t.Errorf("--json lacks %q: %s", key, r.lastLine())
+		}
+	}
+	if got["outdated"] == 0.0 {
+		t.Fatalf("--json outdated = 0 on a portfolio with pre-2023 acceptances: %s", r.lastLine())
+	}
+	off := newWorkspace(t, srv, "agreements:\n  current_since: \"\"\n")
+	if r := off.run("run", "--json"); r.code != 0 || !strings.Contains(r.lastLine(), `"outdated":0`) {
+		t.Fatalf("current_since off: exit %d, %s, want no outdated customers\n%s", r.code, r.lastLine(), r.stderr)
+	}
+}
+
+// TestE2E_DemoOutdatedMatchesThePortfolio: the demo's second report lists
+// on Outdated exactly the customers the generated portfolio says must
+// accept the current agreement again, and its printout says how many are
+// blocked for orders and why.
+func TestE2E_DemoOutdatedMatchesThePortfolio(t *testing.T) {
+	const n = 300
+	dir := t.TempDir()
+	cmd := exec.Command(mcawatchBin(t), "demo", "--out", dir, "--customers", strconv.Itoa(n))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, stderr.String())
+	}
+
+	srv := newDemoServer(n)
+	defer srv.Close()
+	evolveDemo(srv, n)
+	var want [][]string
+	missing := 0
+	for id, standing := range srv.Expected(demoCurrentSince) {
+		switch standing {
+		case pctest.StandingOutdated:
+			want = append(want, []string{id})
+		case pctest.StandingMissing:
+			missing++
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the demo portfolio has no outdated customer: the test proves nothing")
+	}
+	r := result{stdout: stdout.String()}
+	header, rows := readCSV(t, filepath.Join(r.lastLine(), "outdated.csv"))
+	wantHeader(t, "outdated.csv", header, "customer_id,company_name,domain,latest_date_agreed,contact_name,contact_email,outdated_since")
+	var got [][]string
+	for _, row := range rows {
+		got = append(got, []string{row[0]})
+	}
+	compareRows(t, "demo outdated.csv", got, want)
+
+	line := fmt.Sprintf("blocked for orders: %d customers: %d missing", len(want)+missing, missing)
+	if !strings.Contains(r.stdout, line) || !strings.Contains(r.stdout, fmt.Sprintf("%d outdated (accepted it before 2023-04-01", len(want))) {
+		t.Fatalf("demo printout lacks %q and the outdated count %d:\n%s", line, len(want), r.stdout)
 	}
 }
