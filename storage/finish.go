@@ -60,6 +60,9 @@ func (db *DB) finishRun(runID int64, state RunState) (Run, error) {
 		if err := markStreaks(ctx, tx, run); err != nil {
 			return Run{}, err
 		}
+		if err := storeCounts(ctx, tx, run.ID); err != nil {
+			return Run{}, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return Run{}, err

@@ -123,3 +123,12 @@ func stateOf(tb testing.TB, s *Snapshot, id string) CustomerState {
 	tb.Fatalf("customer %s not in snapshot of run %d", id, s.Run.ID)
 	return CustomerState{}
 }
+
+// mustDate is midnight UTC of a YYYY-MM-DD date.
+func mustDate(date string) time.Time {
+	d, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
