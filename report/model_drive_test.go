@@ -390,7 +390,7 @@ func modelCompare(e, alt *modelExpected, rep *report.Report, planRun int) []mode
 			check = "summary (after a run whose report failed)"
 		}
 		ms = append(ms, modelMismatch{Check: check, PlanRun: planRun, Customers: ids,
-			Detail: fmt.Sprintf("code  %+v\n      model %+v", rep.Summary, e.Summary)})
+			Detail: fmt.Sprintf("code  %+v\n      model %+v\n", rep.Summary, e.Summary)})
 	}
 	return ms
 }

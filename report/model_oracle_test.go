@@ -55,7 +55,6 @@ func modelStanding(a modelAnswer, cut time.Time) modelState {
 
 // modelExpected is one complete run's report as the model has it.
 type modelExpected struct {
-	PlanRun  int // index into the plan's runs
 	Previous int // index of the previous complete run; -1 on a first run
 	Lines    map[string][]string
 	Answers  map[string]modelAnswer // the run's customers and their answers
@@ -224,7 +223,7 @@ func modelDistinct(recs []storage.Acceptance) map[modelKey]storage.Acceptance {
 func (o *modelOracle) expect(k int) *modelExpected {
 	i := o.reported[k]
 	run := o.plan.Runs[i]
-	e := &modelExpected{PlanRun: i, Previous: -1, Lines: map[string][]string{}, Answers: run.Answers}
+	e := &modelExpected{Previous: -1, Lines: map[string][]string{}, Answers: run.Answers}
 	var prev *modelRunPlan
 	if k > 0 {
 		e.Previous = o.reported[k-1]

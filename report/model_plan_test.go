@@ -361,10 +361,10 @@ func (p *modelPlan) String() string {
 		for _, id := range ids {
 			a := r.Answers[id]
 			if !a.OK {
-				fmt.Fprintf(&b, "    %s error http=%d code=%q msg=%q attempts=%d\n", id, a.HTTP, a.Code, a.Message, a.Attempts)
+				fmt.Fprintf(&b, "    %s (sequence %d) error http=%d code=%q msg=%q attempts=%d\n", id, p.Group[id], a.HTTP, a.Code, a.Message, a.Attempts)
 				continue
 			}
-			fmt.Fprintf(&b, "    %s ok direct=%s records:", id, modelDirectName(a.Direct))
+			fmt.Fprintf(&b, "    %s (sequence %d) ok direct=%s records:", id, p.Group[id], modelDirectName(a.Direct))
 			if len(a.Records) == 0 {
 				b.WriteString(" none")
 			}
