@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcawatch/mcawatch/config"
 	"github.com/mcawatch/mcawatch/fetch/pctest"
+	"github.com/mcawatch/mcawatch/storage"
 )
 
 // These tests build the mcawatch binary and run it as a user would, against
@@ -902,5 +905,60 @@ func TestE2E_DemoOutdatedMatchesThePortfolio(t *testing.T) {
 	line := fmt.Sprintf("blocked for orders: %d customers: %d missing", len(want)+missing, missing)
 	if !strings.Contains(r.stdout, line) || !strings.Contains(r.stdout, fmt.Sprintf("%d outdated (accepted it before 2023-04-01", len(want))) {
 		t.Fatalf("demo printout lacks %q and the outdated count %d:\n%s", line, len(want), r.stdout)
+	}
+}
+
+// TestE2E_DatabaseModeTightenedIsShown: a database others can read holds
+// personal data; it is tightened to 0600 and the user is told.
+func TestE2E_DatabaseModeTightenedIsShown(t *testing.T) {
+	srv := newE2EServer(t, 10, 68)
+	w := newWorkspace(t, srv, "")
+	if r := w.run("run"); r.code != 0 {
+		t.Fatalf("run: exit %d:\n%s", r.code, r.stderr)
+	}
+	if err := os.Chmod(w.db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := w.run("runs")
+	if r.code != 0 || !strings.Contains(r.stderr, "tightened mode of") || !strings.Contains(r.stderr, w.db) {
+		t.Fatalf("runs on a 0644 database: exit %d, stderr:\n%s\nwant a notice naming the database", r.code, r.stderr)
+	}
+	if fi, err := os.Stat(w.db); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database mode after runs = %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+}
+
+// TestPrepareSweep_StartsAtTheSettledRate: a sweep's request rate starts
+// where the newest run's settled, not unlimited, so it does not meet the
+// throttle all over again.
+func TestPrepareSweep_StartsAtTheSettledRate(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Storage.Path = filepath.Join(dir, "m.db")
+	cfg.Report.Dir = filepath.Join(dir, "reports")
+	cfg.Auth.AccessToken = "token"
+	db, err := storage.Open(cfg.Storage.Path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := db.BeginRun(storage.RunSpec{Kind: "run", CorrelationID: "c", Required: mca, Types: []string{mca}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FinishRun(run.ID, storage.StateComplete); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetRunInfo(run.ID, storage.RunInfo{SettledRate: 42.5}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	setup, err := prepareSweep(cfg, slog.New(slog.DiscardHandler), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer setup.db.Close()
+	if got := setup.client.Stats().Rate; got != 42.5 {
+		t.Fatalf("the new sweep's client starts at %v requests a second, want the settled 42.5", got)
 	}
 }

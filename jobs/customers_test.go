@@ -117,3 +117,15 @@ func FuzzParseCustomers(f *testing.F) {
 		}
 	})
 }
+
+// TestParseCustomers_HeaderWithoutCustomerID: a CSV file whose header has
+// no customer_id column says so, instead of calling the header "not a GUID".
+func TestParseCustomers_HeaderWithoutCustomerID(t *testing.T) {
+	_, err := ParseCustomers(strings.NewReader("tenant_id,company_name\n3f2504e0-4f89-11d3-9a0c-0305e82c3301,Contoso\n"), "list.csv")
+	if err == nil || !strings.Contains(err.Error(), `list.csv:1: the header row has no customer_id column (it has "tenant_id", "company_name")`) {
+		t.Fatalf("ParseCustomers() = %v, want it to say the header has no customer_id column", err)
+	}
+	if strings.Contains(err.Error(), "GUID") {
+		t.Fatalf("ParseCustomers() = %v: a header is not a customer id", err)
+	}
+}

@@ -3,9 +3,11 @@ package jobs
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -308,4 +310,60 @@ func TestSweep_Sweep_StoresRunInfo(t *testing.T) {
 	if run.ReportDir != out.Folder {
 		t.Fatalf("ReportDir = %q, want %q", run.ReportDir, out.Folder)
 	}
+}
+
+// TestServe_Serve_ShutdownIsNotLoggedAsAFailedSweep: SIGTERM during a
+// scheduled sweep is a clean stop, not "scheduled sweep failed".
+func TestServe_Serve_ShutdownIsNotLoggedAsAFailedSweep(t *testing.T) {
+	srv := newServer(t, 60, pctest.Faults{Latency: 10 * time.Millisecond})
+	dir := t.TempDir()
+	clock := newFakeClock(time.Date(2026, 11, 22, 1, 59, 0, 0, time.UTC))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs lockedLog
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, ServeOptions{
+			Schedule: everyMinute{},
+			Clock:    clock,
+			Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+			Sweep: func(ctx context.Context) error {
+				db, err := storage.Open(filepath.Join(dir, "m.db"), storage.Options{})
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				_, err = Sweep(ctx, db, newClient(t, srv, 2), SweepOptions{
+					Report: report.WriteOptions{Dir: dir}, BatchSize: 5, Progress: &cancelAfter{n: 10, cancel: cancel},
+				})
+				return err
+			},
+		})
+	}()
+	waitArmed(t, clock)
+	clock.Advance(time.Minute)
+	if err := <-done; err != nil {
+		t.Fatalf("Serve() = %v", err)
+	}
+	got := logs.String()
+	if strings.Contains(got, "scheduled sweep failed") || !strings.Contains(got, "stopped by shutdown") {
+		t.Fatalf("log after a shutdown mid-sweep:\n%s\nwant it said to be stopped by shutdown, not failed", got)
+	}
+}
+
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
