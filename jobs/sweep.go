@@ -253,7 +253,9 @@ func beginOrResume(ctx context.Context, db *storage.DB, client *fetch.Client, op
 		customers, err = client.ListCustomers(ctx)
 		end()
 		if err != nil {
-			return storage.Run{}, nil, fmt.Errorf("list customers: %w", err)
+			// Nothing is stored: a list that failed (or came back without
+			// items) never becomes a run in which every customer "left".
+			return storage.Run{}, nil, fmt.Errorf("list customers: %w; nothing was stored", err)
 		}
 	}
 	if err := checkDrop(db, customers, opts); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -366,4 +368,42 @@ func (l *lockedLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestSweep_Sweep_CustomerListWithoutItemsStoresNothing: a customers page
+// of {} is not a portfolio in which every customer left: the sweep fails
+// before anything is stored, and the next good one shows nothing as New.
+func TestSweep_Sweep_CustomerListWithoutItemsStoresNothing(t *testing.T) {
+	srv := newServer(t, 40, pctest.Faults{})
+	dir := t.TempDir()
+	db := mustOpenDB(t, filepath.Join(dir, "m.db"))
+	opts := SweepOptions{Report: report.WriteOptions{Dir: dir}}
+	if _, err := Sweep(context.Background(), db, newClient(t, srv, 4), opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`{}`, `{"totalCount":0,"items":[]}`} {
+		empty := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(body))
+		}))
+		client, err := fetch.New(fetch.Options{BaseURL: empty.URL, Token: fetch.StaticToken(testToken), MaxAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Sweep(context.Background(), db, client, opts)
+		empty.Close()
+		if err == nil || !strings.Contains(err.Error(), "nothing was stored") {
+			t.Fatalf("customers page %s: Sweep() = %v, want a failure that stores nothing", body, err)
+		}
+		if runs := mustRuns(t, db); len(runs) != 1 {
+			t.Fatalf("customers page %s: %d runs stored, want only the baseline", body, len(runs))
+		}
+	}
+	next, err := Sweep(context.Background(), db, newClient(t, srv, 4), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := next.Report.Summary; s.New != 0 || s.Left != 0 || s.Joined != 0 {
+		t.Fatalf("next good sweep: %+v, want no New, Left or Joined", s)
+	}
 }
