@@ -27,6 +27,11 @@ type Options struct {
 	Start        time.Time // "today" of the generated portfolio's dates [2026-11-01 UTC]
 	ClientID     string    // client_id the token endpoint accepts ["pctest-client"]
 	ClientSecret string    // client_secret the token endpoint accepts ["pctest-secret"]
+	// Resellers makes the server an indirect provider with this many
+	// indirect resellers, the customers spread across them (see doc.go,
+	// Indirect providers) [0: a direct partner, no resellers]. The
+	// customers themselves are the same whatever its value.
+	Resellers int
 	// Logger receives the HTTP server's own error messages [discarded].
 	Logger *slog.Logger
 }
@@ -38,6 +43,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Customers < 0 {
 		o.Customers = 0
+	}
+	if o.Resellers < 0 {
+		o.Resellers = 0
 	}
 	if o.Seed == 0 {
 		o.Seed = DefaultSeed

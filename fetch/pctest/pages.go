@@ -42,9 +42,18 @@ func (s *Server) parseContinuationToken(tok string) (int, bool) {
 	return off, s.continuationToken(off) == tok
 }
 
-// handleCustomers serves GET /v1/customers?size=N and its "Next" pages.
+// handleCustomers serves GET /v1/customers?size=N and its "Next" pages; with
+// a filter, handleFilteredCustomers answers instead.
 // totalCount is the number of items on the page, as the service answers.
 func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request, c *call) {
+	if raw, ok, err := filterParam(r.URL.RawQuery); ok {
+		if err != nil {
+			writeBody(w, http.StatusBadRequest, errorBody("400", "The filter is invalid: it is not URL-encoded.", "InvalidFilter", ptr(false)))
+			return
+		}
+		s.handleFilteredCustomers(w, r, c, raw)
+		return
+	}
 	q := r.URL.Query()
 	size := s.opts.PageSize
 	if n, err := strconv.Atoi(q.Get("size")); err == nil && n > 0 {

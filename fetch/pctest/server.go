@@ -23,6 +23,8 @@ type Server struct {
 	order []string     // customer ids in listing order
 	byID  map[string]*Customer
 	today time.Time // date given to Evolve's new records; advanced by each Evolve
+	// indirect holds the resellers of an indirect provider (see indirect.go).
+	indirect indirectState
 
 	// rendered caches agreements answers: customer id → *renderedAgreements
 	// (see agreementsFor).
@@ -50,6 +52,7 @@ func New(opts Options) *Server {
 		s.order = append(s.order, c.ID)
 		s.byID[c.ID] = &c
 	}
+	s.indirect.generate(opts.Seed, opts.Resellers, s.order)
 	s.auth.refresh = "pctest-refresh-0"
 	s.auth.issued = map[string]issuedToken{}
 	s.stats.reset(time.Now())
@@ -84,6 +87,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/customers", s.api(kindPage, s.handleCustomers))
 	mux.HandleFunc("GET /v1/agreements", s.api(kindOther, s.handleAgreementMetadata))
+	mux.HandleFunc("GET /v1/relationships", s.api(kindOther, s.handleRelationships))
 	mux.HandleFunc("GET /v1/customers/relationshiprequests", s.api(kindOther, s.handleRelationshipRequest))
 	mux.HandleFunc("GET /v1/customers/{id}/agreements", s.api(kindAgreements, s.handleAgreements))
 	mux.HandleFunc("GET /v1/customers/{id}/directSignedMicrosoftCustomerAgreementStatus", s.api(kindDirectSign, s.handleDirectSign))
