@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -405,5 +407,44 @@ func TestSweep_Sweep_CustomerListWithoutItemsStoresNothing(t *testing.T) {
 	}
 	if s := next.Report.Summary; s.New != 0 || s.Left != 0 || s.Joined != 0 {
 		t.Fatalf("next good sweep: %+v, want no New, Left or Joined", s)
+	}
+}
+
+// TestSweep_Sweep_GoesOnWithoutAgreementMetadata: the agreement metadata
+// and the relationship link are informational: when their calls fail the
+// sweep completes, with them stored as unavailable.
+func TestSweep_Sweep_GoesOnWithoutAgreementMetadata(t *testing.T) {
+	srv := newServer(t, 30, pctest.Faults{})
+	target, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/agreements" || r.URL.Path == "/v1/customers/relationshiprequests" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"code":"600000","description":"not found"}`))
+			return
+		}
+		pass.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	client, err := fetch.New(fetch.Options{BaseURL: front.URL, Token: fetch.StaticToken(testToken), MaxAttempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db := mustOpenDB(t, filepath.Join(dir, "m.db"))
+	out, err := Sweep(context.Background(), db, client, SweepOptions{Report: report.WriteOptions{Dir: dir}})
+	if err != nil {
+		t.Fatalf("Sweep() = %v, want the sweep to go on without the metadata", err)
+	}
+	run, err := db.Run(out.Run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != storage.StateComplete || run.Agreement != (storage.AgreementInfo{}) || run.RelationshipURL != "" {
+		t.Fatalf("run = %+v, want complete with no agreement info and no relationship link", run)
 	}
 }
