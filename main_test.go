@@ -962,3 +962,32 @@ func TestPrepareSweep_StartsAtTheSettledRate(t *testing.T) {
 		t.Fatalf("the new sweep's client starts at %v requests a second, want the settled 42.5", got)
 	}
 }
+
+// TestE2E_FailOnChangesFiresOnNewlyOutdated: a later agreements.current_since
+// re-classifies from the next run on; customers newly outdated are a change
+// for --fail-on changes even with no New or Removed row.
+func TestE2E_FailOnChangesFiresOnNewlyOutdated(t *testing.T) {
+	srv := newE2EServer(t, 60, 69)
+	w := newWorkspace(t, srv, "")
+	if r := w.run("run"); r.code != 0 {
+		t.Fatalf("first run: exit %d:\n%s", r.code, r.stderr)
+	}
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(w.config, append(cfg, "agreements:\n  current_since: 2026-06-01\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := w.run("run", "--fail-on", "changes", "--json")
+	if r.code != 3 || !strings.Contains(r.stderr, "newly outdated (--fail-on changes)") {
+		t.Fatalf("run --fail-on changes after a later cut-off: exit %d, want 3:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(r.lastLine()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["newly_outdated"] == 0.0 || got["new"] != 0.0 || got["removed"] != 0.0 {
+		t.Fatalf("--json = %s, want newly outdated customers and no New or Removed row", r.lastLine())
+	}
+}
