@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -99,6 +100,15 @@ func mustFinish(tb testing.TB, db *DB, runID int64, state RunState) Run {
 	if err != nil {
 		tb.Fatalf("FinishRun(%d, %s): %v", runID, state, err)
 	}
+	if state == StateComplete {
+		// As a sweep does once the report is in place: only then is the
+		// run a baseline.
+		dir := fmt.Sprintf("reports/run%d", runID)
+		if err := db.SetReport(runID, dir); err != nil {
+			tb.Fatalf("SetReport(%d): %v", runID, err)
+		}
+		run.ReportDir = dir
+	}
 	return run
 }
 
@@ -131,4 +141,19 @@ func mustDate(date string) time.Time {
 		panic(err)
 	}
 	return d
+}
+
+// copyFixture copies a database of testdata/storage into a temporary
+// directory and returns its path there.
+func copyFixture(tb testing.TB, name string) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "storage", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "mcawatch.db")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }

@@ -122,15 +122,18 @@ func loadAcceptances(ctx context.Context, tx *sql.Tx, states []CustomerState, po
 }
 
 // lastGoodQuery finds, for each error result of run ?1, the customer's
-// newest ok result in an earlier complete run, looking the customer up in
-// those runs from the newest back. lg is materialized so its correlated
+// newest ok result in an earlier complete run whose report is in place,
+// looking the customer up in those runs from the newest back. A run whose
+// report failed is never a baseline: what it saw was reported nowhere, so
+// carrying it forward would hide that change from every report. lg is materialized so its correlated
 // search runs once per error, not once per row of a join.
 const lastGoodQuery = `WITH lg (customer_id, good) AS MATERIALIZED (
 		SELECT e.customer_id, (SELECT g.id FROM runs gr
 			CROSS JOIN run_customer_keys k ON k.run_id = gr.id AND k.ckey = e.ckey
 			CROSS JOIN run_customers rc ON rc.run_id = k.run_id AND rc.position = k.position
 			CROSS JOIN results g ON g.id = k.run_id * 4294967296 + k.position
-			WHERE gr.state = 'complete' AND gr.id < ?1 AND rc.customer_id = e.customer_id AND g.status = 'ok'
+			WHERE gr.state = 'complete' AND gr.report_dir <> '' AND gr.id < ?1
+				AND rc.customer_id = e.customer_id AND g.status = 'ok'
 			ORDER BY gr.id DESC LIMIT 1)
 		FROM results r JOIN run_customers e ON e.run_id = r.run_id AND e.position = r.position
 		WHERE r.id BETWEEN ?2 AND ?3 AND r.status = 'error')

@@ -11,10 +11,11 @@ import (
 // computes: a complete run's ok customer is missing exactly when it has a
 // missing_since, outdated exactly when it has an outdated_since, and
 // accepted (or direct-signed) otherwise. A customer in error is counted in
-// Errors and, by the state of its last good result (the newest ok result in
-// an earlier complete run), in Accepted, Outdated or Missing too, so that a
-// night with errors does not look like a night of lost acceptances; one
-// with no earlier good result is counted in Errors alone.
+// Errors and, by the standing of its last good result (the newest ok result
+// in an earlier complete run) judged with this run's cut-off, in
+// Accepted, Outdated or Missing too, so that a night with errors does not
+// look like a night of lost acceptances; one with no earlier good result is
+// counted in Errors alone.
 func (db *DB) Trend(uptoRunID int64, limit int) ([]TrendPoint, error) {
 	points, err := db.trendCounts(uptoRunID, limit)
 	if err != nil {
@@ -56,8 +57,11 @@ func (db *DB) trendCounts(uptoRunID int64, limit int) ([]TrendPoint, error) {
 }
 
 // carriedQuery counts the error results of run ?1 (keys ?2 to ?3) by the
-// state of each customer's last good result, found as LoadSnapshot finds it;
-// a customer without one is not counted.
+// standing of each customer's last good result (the newest ok result in any
+// earlier complete run: the chart shows what is known, reported or not),
+// judged as (*Result).Standing judges it with the counted run's required
+// type ?4 and cut-off ?5 (NULL: off), not those of the run it came from; a
+// customer without one is not counted. Accepted includes direct-signed.
 const carriedQuery = `WITH lg (good) AS MATERIALIZED (
 		SELECT (SELECT g.id FROM runs gr
 			CROSS JOIN run_customer_keys k ON k.run_id = gr.id AND k.ckey = e.ckey
@@ -66,11 +70,18 @@ const carriedQuery = `WITH lg (good) AS MATERIALIZED (
 			WHERE gr.state = 'complete' AND gr.id < ?1 AND rc.customer_id = e.customer_id AND g.status = 'ok'
 			ORDER BY gr.id DESC LIMIT 1)
 		FROM results r JOIN run_customers e ON e.run_id = r.run_id AND e.position = r.position
-		WHERE r.id BETWEEN ?2 AND ?3 AND r.status = 'error')
-	SELECT coalesce(sum(g.missing_since IS NULL AND g.outdated_since IS NULL), 0),
-		coalesce(sum(g.outdated_since IS NOT NULL), 0),
-		coalesce(sum(g.missing_since IS NOT NULL), 0)
-	FROM lg CROSS JOIN results g ON g.id = lg.good`
+		WHERE r.id BETWEEN ?2 AND ?3 AND r.status = 'error'),
+	judged (current, signed, has) AS (
+		SELECT EXISTS (SELECT 1 FROM acceptances a WHERE a.id BETWEEN g.id * 1024 AND g.id * 1024 + 1023
+				AND a.type = ?4 AND (?5 IS NULL OR a.date_agreed >= ?5)),
+			g.direct_signed = 1,
+			EXISTS (SELECT 1 FROM acceptances a WHERE a.id BETWEEN g.id * 1024 AND g.id * 1024 + 1023
+				AND a.type = ?4)
+		FROM lg CROSS JOIN results g ON g.id = lg.good)
+	SELECT coalesce(sum(current OR signed), 0),
+		coalesce(sum(NOT current AND NOT signed AND has), 0),
+		coalesce(sum(NOT signed AND NOT has), 0)
+	FROM judged`
 
 // trendCarried adds the error customers of each point to the state they
 // carry forward. Errors are the exception, so one query a run costs little.
@@ -80,9 +91,14 @@ func (db *DB) trendCarried(points []TrendPoint) error {
 		if p.Errors == 0 {
 			continue
 		}
+		run, err := findRun(context.Background(), db.reader, `id = ?`, p.RunID)
+		if err != nil {
+			return err
+		}
 		lo, hi := runResults(p.RunID)
 		var accepted, outdated, missing int
-		if err := db.reader.QueryRowContext(context.Background(), carriedQuery, p.RunID, lo, hi).
+		if err := db.reader.QueryRowContext(context.Background(), carriedQuery, p.RunID, lo, hi,
+			run.Required, toUnix(run.CurrentSince)).
 			Scan(&accepted, &outdated, &missing); err != nil {
 			return err
 		}
