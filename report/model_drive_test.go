@@ -175,8 +175,7 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 			if err := d.db.SetReportFailed(run.ID, "report folder not writable"); err != nil {
 				return fail(i, "storage: set report failed", err)
 			}
-			tp, old := o.trend(i)
-			done = append(done, modelDone{planRun: i, runID: run.ID, trend: tp, old: old})
+			done = append(done, modelDone{planRun: i, runID: run.ID, trend: o.trend(i)})
 			continue
 		}
 		if err := d.db.SetReport(run.ID, fmt.Sprintf("/reports/run%d", run.ID)); err != nil {
@@ -211,13 +210,12 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 		if (rep.Previous == nil) != (e.Previous < 0) || rep.Previous != nil && rep.Previous.ID != ids[e.Previous] || rep.Run.ID != run.ID {
 			ms = append(ms, modelMismatch{Check: "previous run", PlanRun: i, Detail: fmt.Sprintf("report of run %d against %v", rep.Run.ID, rep.Previous)})
 		}
-		alt := &modelOracle{plan: o.plan, complete: o.complete, reported: o.reported, carryFromAll: true}
-		ms = append(ms, modelCompare(e, alt.expect(k), rep, i)...)
+		ms = append(ms, modelCompare(e, rep, i)...)
 		all = append(all, ms...)
 		prevSnap = cur
 		k++
 		modelCount(stats, p, i, e)
-		done = append(done, modelDone{planRun: i, runID: run.ID, trend: e.Trend, old: e.TrendOld, carried: e.Lines["carried"]})
+		done = append(done, modelDone{planRun: i, runID: run.ID, trend: e.Trend, carried: e.Lines["carried"]})
 	}
 	if len(done) == 0 {
 		return all, stats
@@ -233,16 +231,12 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 			Detail: fmt.Sprintf("Trend has %d points, want one for each of the %d complete runs", len(trend), len(done))}), stats
 	}
 	for j, x := range done {
-		want, old := x.trend, x.old
-		want.RunID, old.RunID = x.runID, x.runID
+		want := x.trend
+		want.RunID = x.runID
 		if trend[j] == want {
 			continue
 		}
-		check := "trend"
-		if trend[j] == old {
-			check = "trend (an error customer's carried state judged by its old run's current_since)"
-		}
-		all = append(all, modelMismatch{Check: check, PlanRun: x.planRun, Customers: x.carried,
+		all = append(all, modelMismatch{Check: "trend", PlanRun: x.planRun, Customers: x.carried,
 			Detail: fmt.Sprintf("Trend point = %+v\n      model       %+v\n", trend[j], want)})
 	}
 	return all, stats
@@ -250,10 +244,10 @@ func modelDrive(p *modelPlan, dir string, template []byte) ([]modelMismatch, map
 
 // modelDone is a complete run and the model's report of it.
 type modelDone struct {
-	planRun    int
-	runID      int64
-	trend, old storage.TrendPoint // as the model has it, and the known wrong way
-	carried    []string           // error customers with a carried-forward state
+	planRun int
+	runID   int64
+	trend   storage.TrendPoint // as the model has it
+	carried []string           // error customers with a carried-forward state
 }
 
 // modelCount adds what complete run i exercised to stats, so a log shows
@@ -296,10 +290,8 @@ func modelCount(stats map[string]int, p *modelPlan, i int, e *modelExpected) {
 	}
 }
 
-// modelCompare compares every row and count of rep with the model's, e. A
-// mismatch that alt, the report with states carried forward from runs whose
-// report failed too, explains is named as that known discrepancy.
-func modelCompare(e, alt *modelExpected, rep *report.Report, planRun int) []modelMismatch {
+// modelCompare compares every row and count of rep with the model's, e.
+func modelCompare(e *modelExpected, rep *report.Report, planRun int) []modelMismatch {
 	got := map[string][]string{}
 	add := func(section, line string) { got[section] = append(got[section], line) }
 	for _, m := range rep.Missing {
@@ -347,8 +339,6 @@ func modelCompare(e, alt *modelExpected, rep *report.Report, planRun int) []mode
 			id, _, _ := strings.Cut(l, " ")
 			check := section
 			switch {
-			case modelSameFor(id, alt.Lines[section], got[section]):
-				check = section + " (after a run whose report failed)"
 			case (section == "new" || section == "removed") && several[id]:
 				check = section + " (several records of one type before or changing at once)"
 			case section == "new" && earlier[id]:
@@ -385,29 +375,10 @@ func modelCompare(e, alt *modelExpected, rep *report.Report, planRun int) []mode
 			ids = append(ids, id)
 		}
 		slices.Sort(ids)
-		check := "summary"
-		if rep.Summary == alt.Summary {
-			check = "summary (after a run whose report failed)"
-		}
-		ms = append(ms, modelMismatch{Check: check, PlanRun: planRun, Customers: ids,
+		ms = append(ms, modelMismatch{Check: "summary", PlanRun: planRun, Customers: ids,
 			Detail: fmt.Sprintf("code  %+v\n      model %+v\n", rep.Summary, e.Summary)})
 	}
 	return ms
-}
-
-// modelSameFor says whether want and got hold the same lines of customer id.
-func modelSameFor(id string, want, got []string) bool {
-	of := func(lines []string) []string {
-		var mine []string
-		for _, l := range lines {
-			if strings.HasPrefix(l, id+" ") {
-				mine = append(mine, l)
-			}
-		}
-		slices.Sort(mine)
-		return mine
-	}
-	return slices.Equal(of(want), of(got))
 }
 
 // modelLineDiff is the lines only in want and only in got, as multisets.

@@ -60,11 +60,6 @@ type modelExpected struct {
 	Answers  map[string]modelAnswer // the run's customers and their answers
 	Summary  report.Summary
 	Trend    storage.TrendPoint
-	// TrendOld counts error customers by their last good answer judged by
-	// the cut-off of the run that answer came from: not the model's rule
-	// (the run's own cut-off re-classifies everyone), only a name for a
-	// known way of getting it wrong.
-	TrendOld storage.TrendPoint
 }
 
 // modelOracle answers questions about a plan's complete runs. A run whose
@@ -76,17 +71,6 @@ type modelOracle struct {
 	plan     *modelPlan
 	complete []int // plan indexes of complete runs, in order
 	reported []int // those whose report is in place
-	// carryFromAll is not the model's rule: it carries states forward from
-	// runs whose report failed too, only to name a known discrepancy.
-	carryFromAll bool
-}
-
-// carrySource is the runs a diff's carried-forward states come from.
-func (o *modelOracle) carrySource() []int {
-	if o.carryFromAll {
-		return o.complete
-	}
-	return o.reported
 }
 
 func newModelOracle(p *modelPlan) *modelOracle {
@@ -159,12 +143,15 @@ func (o *modelOracle) streakStart(id string, i int, st modelState) time.Time {
 	return start
 }
 
-// trend is the trend point of complete plan run i, and the same counted the
-// known wrong way (see modelExpected.TrendOld).
-func (o *modelOracle) trend(i int) (tp, old storage.TrendPoint) {
+// trend is the trend point of complete plan run i: every customer counted
+// by its state at that run, an error customer by its last good answer (from
+// any complete run) judged by the run's own cut-off.
+func (o *modelOracle) trend(i int) storage.TrendPoint {
 	run := o.plan.Runs[i]
-	count := func(tp *storage.TrendPoint, st modelState) {
-		switch st {
+	var tp storage.TrendPoint
+	for _, id := range run.Order {
+		tp.Customers++
+		switch o.stateAt(id, i, o.complete) {
 		case mAccepted, mDirect:
 			tp.Accepted++
 		case mOutdated:
@@ -172,31 +159,12 @@ func (o *modelOracle) trend(i int) (tp, old storage.TrendPoint) {
 		case mMissing:
 			tp.Missing++
 		}
-	}
-	for _, id := range run.Order {
-		a := run.Answers[id]
-		tp.Customers++
-		old.Customers++
-		count(&tp, o.stateAt(id, i, o.complete))
-		if a.OK {
-			count(&old, modelStanding(a, run.CurrentSince))
-			continue
-		}
-		tp.Errors++
-		old.Errors++
-		for j := len(o.complete) - 1; j >= 0; j-- {
-			if o.complete[j] >= i {
-				continue
-			}
-			r := o.plan.Runs[o.complete[j]]
-			if g, ok := r.Answers[id]; ok && g.OK {
-				count(&old, modelStanding(g, r.CurrentSince))
-				break
-			}
+		if !run.Answers[id].OK {
+			tp.Errors++
 		}
 	}
-	tp.Started, old.Started = run.Start, run.Start
-	return tp, old
+	tp.Started = run.Start
+	return tp
 }
 
 // modelKey is a record's identity: type, date, template.
@@ -231,7 +199,7 @@ func (o *modelOracle) expect(k int) *modelExpected {
 	}
 	add := func(section, line string) { e.Lines[section] = append(e.Lines[section], line) }
 	s := &e.Summary
-	e.Trend, e.TrendOld = o.trend(i)
+	e.Trend = o.trend(i)
 	for _, id := range run.Order {
 		a := run.Answers[id]
 		s.Customers++
@@ -249,7 +217,7 @@ func (o *modelOracle) expect(k int) *modelExpected {
 			continue
 		}
 		st := modelStanding(a, run.CurrentSince)
-		newly := prev != nil && o.stateAt(id, e.Previous, o.carrySource()) != st
+		newly := prev != nil && o.stateAt(id, e.Previous, o.reported) != st
 		switch st {
 		case mAccepted:
 			s.Accepted++
@@ -327,7 +295,7 @@ func (o *modelOracle) changes(e *modelExpected, id string, k int, a modelAnswer,
 		case p.OK:
 			before = modelDistinct(p.Records)
 		default:
-			g, ok := o.lastGood(id, o.reported[k-1], o.carrySource())
+			g, ok := o.lastGood(id, o.reported[k-1], o.reported)
 			if !ok {
 				// Seen first with an error: this answer is its baseline.
 				e.Lines["first-seen-baseline"] = append(e.Lines["first-seen-baseline"], id)

@@ -67,10 +67,10 @@ func modelScenario(steps []modelStep) *modelPlan {
 // TestDiff_ModelScenarios_ReportSaysWhatTheRulesSay runs hand-written
 // histories through the real storage and Diff: the last run's rows are
 // written out here by hand, checked against the model (so the model itself
-// is checked), and the code is checked against the model on every run. Two
-// scenarios are the smallest cases of the known discrepancies (modelKnown:
-// a run whose report failed, the trend across a new cut-off): they are
-// logged, and fail only with -modelstrict.
+// is checked), and the code is checked against the model on every run. The
+// re-attestation seen only by a run whose report failed and the error
+// customer in the trend across a new cut-off are regressions: the code once
+// got both wrong.
 func TestDiff_ModelScenarios_ReportSaysWhatTheRulesSay(t *testing.T) {
 	const cut = "2023-04-01"
 	c0 := modelCustomerID(0)
@@ -230,10 +230,6 @@ func TestDiff_ModelScenarios_ReportSaysWhatTheRulesSay(t *testing.T) {
 			}
 			ms, _ := modelDrive(p, t.TempDir(), nil)
 			for _, m := range ms {
-				if _, ok := modelKnown[m.Check]; ok && !*modelStrict {
-					t.Logf("known discrepancy on %s (see modelKnown), not failed without -modelstrict:\n%s", m.Check, m.Detail)
-					continue
-				}
 				t.Errorf("code and model disagree on %s at run #%d:\n%s", m.Check, m.PlanRun+1, m.Detail)
 			}
 		})

@@ -11,29 +11,9 @@ import (
 )
 
 var (
-	modelSeed   = flag.Uint64("modelseed", 20261129, "seed of the model test's random histories")
-	modelSeqs   = flag.Int("modelseqs", 10000, "random sequences the model test drives (fewer with -short)")
-	modelStrict = flag.Bool("modelstrict", false, "fail the model test on the known discrepancies too")
+	modelSeed = flag.Uint64("modelseed", 20261129, "seed of the model test's random histories")
+	modelSeqs = flag.Int("modelseqs", 10000, "random sequences the model test drives (fewer with -short)")
 )
-
-// modelUnreportedWhy is why the checks after a run whose report failed are
-// known to differ.
-const modelUnreportedWhy = "defect, reported: the model carries a customer's state forward only from runs whose report " +
-	"exists (a run whose report failed is never a baseline); LoadSnapshot's LastGood also takes it from a complete run " +
-	"whose report failed, so a change only that run saw is never reported (see the scenario " +
-	"\"a re-attestation seen only by a run whose report failed…\")"
-
-// modelKnown are the checks on which the code and the model are known to
-// disagree, each with why; a mismatch there is logged, not failed, unless
-// -modelstrict. Every other mismatch fails the test.
-var modelKnown = map[string]string{
-	"new (after a run whose report failed)":     modelUnreportedWhy,
-	"removed (after a run whose report failed)": modelUnreportedWhy,
-	"summary (after a run whose report failed)": modelUnreportedWhy,
-	"trend (an error customer's carried state judged by its old run's current_since)": "storage defect, reported: " +
-		"Trend counts a customer in error by its last good answer judged with the cut-off of the run that answer came from; " +
-		"Diff (NewlyMissing/NewlyOutdated) and issue 12 judge every customer of a run by that run's own current_since",
-}
 
 // TestDiff_RandomRunSequences_EveryRowMatchesModel drives random sequences
 // of runs (customers joining and leaving, records appearing, re-dated either
@@ -105,13 +85,6 @@ func TestDiff_RandomRunSequences_EveryRowMatchesModel(t *testing.T) {
 	}
 	for _, check := range slices.Sorted(maps.Keys(found)) {
 		f := found[check]
-		if why, ok := modelKnown[check]; ok && !*modelStrict {
-			// Not shrunk, to keep the passing test quick: the scenarios
-			// show each known discrepancy in a few runs.
-			t.Logf("known discrepancy, not failed without -modelstrict: %s at run #%d of history seed %d: %s\n%s",
-				check, f.m.PlanRun+1, f.plan.Seed, why, f.m.Detail)
-			continue
-		}
 		p, m := modelShrink(t, f.plan, f.m)
 		t.Errorf("model and code disagree on %s at run #%d (history seed %d; -modelseed=%d reproduces it)\n%s"+
 			"    shrunk sequence:\n%s", m.Check, m.PlanRun+1, f.plan.Seed, *modelSeed, m.Detail, indent(p.String()))
