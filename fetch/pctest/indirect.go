@@ -506,12 +506,20 @@ func (s *Server) filtered(f CustomerFilter) ([]string, Fault) {
 		faults := s.indirectFaults().Resellers
 		var fault Fault
 		var hit []int
-		for i, rs := range s.indirect.resellers {
-			if matches(rs.ID) {
-				hit = append(hit, i)
-				if ff := faults[rs.ID]; ff != "" && fault == "" {
-					fault = ff
+		if i, ok := s.indirect.index[prefix]; ok && isGUID(prefix) {
+			// A whole GUID starts no other GUID: the common case needs no scan.
+			hit = []int{i}
+		} else {
+			for i, rs := range s.indirect.resellers {
+				// Reseller ids are lower-case GUIDs already.
+				if strings.HasPrefix(rs.ID, prefix) {
+					hit = append(hit, i)
 				}
+			}
+		}
+		for _, i := range hit {
+			if ff := faults[s.indirect.resellers[i].ID]; ff != "" && fault == "" {
+				fault = ff
 			}
 		}
 		if len(hit) == 1 {

@@ -401,3 +401,31 @@ func FuzzParseCustomerFilter(f *testing.F) {
 		}
 	})
 }
+
+func TestServer_FilteredCustomers_PrefixOfSeveralResellersListsEachCustomerOnce(t *testing.T) {
+	s := mustServer(t, Options{Customers: 400, Resellers: 40})
+	rs := s.Resellers()
+	prefix := rs[0].ID[:1]
+	seen := map[string]bool{}
+	var want []string
+	matched := 0
+	for _, r := range rs {
+		if !strings.HasPrefix(r.ID, prefix) {
+			continue
+		}
+		matched++
+		for _, id := range s.ResellerCustomers(r.ID) {
+			if !seen[id] {
+				seen[id] = true
+				want = append(want, id)
+			}
+		}
+	}
+	if matched < 2 {
+		t.Fatalf("prefix %q matches %d resellers; the test needs several", prefix, matched)
+	}
+	got, _ := walk(t, s, "/v1/customers?size=50&filter="+filterQuery(strings.ToUpper(prefix)))
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("prefix %q: listed %d customers, want %d", prefix, len(got), len(want))
+	}
+}
