@@ -81,6 +81,37 @@
 // Microsoft Cloud Agreement, as the service did in a recorded session, and
 // an unknown type gets 400.
 //
+// # Indirect providers
+//
+// With Options.Resellers = r > 0 the partner is an indirect provider (a
+// distributor) with r indirect resellers; the customers are the same as
+// without. GET /v1/relationships?relationship_type=IsIndirectCloudSolutionProviderOf
+// lists the resellers (Resellers) in one answer, as the documentation's
+// example does (relationshipType "is_indirect_cloud_solution_provider_of",
+// state "Active", a seven-digit mpnId, location); with r at least 13 every
+// name of SpecialResellerNames (slashes, a colon, <>, a backslash, quotes,
+// a pipe, ? and *, CON, "..", white space and a dot at the ends, Japanese,
+// a name over 255 bytes) appears, with fewer the odd-numbered resellers take
+// them in turn. Names repeat: a name does not identify a reseller.
+//
+// The customers are spread with exact shares: 10% (share(n, 10)) are
+// reached directly, through no reseller; 4% (when r >= 2) through two
+// resellers; the rest through one. Resellers are drawn skewed (u² over the
+// range), so a few are large (the first reaches about 1/√r of the customers)
+// and most are small; with r >= 3 the last reseller has no customers at all.
+// ResellersOf, ResellerCustomers and SetResellersOf say and change who is
+// reached through whom.
+//
+// GET /v1/customers?size=N&filter=F lists the customers the URL-encoded JSON
+// filter F selects (see ParseCustomerFilter: IndirectReseller, CompanyName
+// or Domain, operator starts_with, matched case-insensitively), paged like
+// the full listing: size capped by PageSize, totalCount the items on the
+// page, links.next relative to /v1 with the filter in it and a continuation
+// token that is valid only for the same filter. A filter that cannot be read
+// answers 400, never the full list. These requests are counted, checked and
+// throttled like every other; SetIndirectFaults makes the relationships
+// call, or one reseller's listing, fail every time.
+//
 // # Memory
 //
 // The server keeps no per-request logs that grow with traffic except two
