@@ -2,7 +2,10 @@
 // customers, asks each customer's agreement acceptances and direct-sign
 // status, and fans those calls out over a whole portfolio (Sweep) with
 // bounded concurrency, retries, token refresh and a request rate that adapts
-// to the server's throttle.
+// to the server's throttle. For an indirect provider it also lists the
+// indirect resellers and each one's customers (ResellerAssignments), so each
+// customer carries the resellers it is reached through; a reseller whose
+// listing fails is that reseller's error, never a customer missing.
 //
 // It must never import config, jobs, storage or report: callers copy plain
 // values into Options. It must never put an access token, refresh token or
