@@ -47,6 +47,8 @@ type DB struct {
 	host   string
 	list   listCache        // the customer list of the run being saved
 	stmts  *writeStatements // the writer's prepared statements
+
+	pruneStage func(stage string) // told where Prune is; for the crash test
 }
 
 // Open opens the mcawatch database at path, creating it (mode 0600) when it
@@ -195,10 +197,15 @@ func (db *DB) open() error {
 	//     indexes a 100,000-customer sweep touches stay in memory.
 	//   - temp_store(MEMORY): the statement journal of a multi-row INSERT
 	//     (a few pages) stays in memory instead of going through a file.
+	//   - auto_vacuum(INCREMENTAL), first: takes effect only in a new,
+	//     empty file (an older database is switched by Prune's first
+	//     VACUUM); it lets Prune hand the pages of removed runs back to the
+	//     file system in a moment instead of rewriting the whole file.
 	//   - _txlock=immediate: a deferred transaction that reads then writes
 	//     fails at once with SQLITE_BUSY in WAL mode; taking the write lock
 	//     at BEGIN makes it wait its turn instead.
 	db.writer, err = sql.Open("sqlite", dsn(db.file,
+		"_pragma=auto_vacuum(2)",
 		"_pragma=busy_timeout(5000)",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
