@@ -247,20 +247,7 @@ func lastGoodRuns(ctx context.Context, q queryer, runID int64) ([]int64, error) 
 
 // listRuns is every run, newest first.
 func listRuns(ctx context.Context, q queryer) ([]Run, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var runs []Run
-	for rows.Next() {
-		run, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		runs = append(runs, run)
-	}
-	return runs, rows.Err()
+	return listRunsWhere(ctx, q, `true ORDER BY id DESC`)
 }
 
 // deleteRuns deletes the runs with everything stored under them, and the
