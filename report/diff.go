@@ -74,8 +74,10 @@ func Diff(previous, current *storage.Snapshot, opts DiffOptions) *Report {
 			// "another state".
 			if standing == storage.StandingMissing {
 				r.Summary.NewlyMissing++
+				r.Missing[len(r.Missing)-1].Newly = true
 			} else {
 				r.Summary.NewlyOutdated++
+				r.Outdated[len(r.Outdated)-1].Newly = true
 			}
 		}
 		switch {

@@ -68,6 +68,9 @@ func (s Summary) Changed() bool {
 type MissingRow struct {
 	Customer     storage.Customer
 	MissingSince time.Time // start of the current unbroken streak of missing runs
+	// Newly marks a customer counted in Summary.NewlyMissing: in another
+	// state, or not in the portfolio, at the previous run.
+	Newly bool
 }
 
 // OutdatedRow is an ok customer whose newest acceptance of the required type
@@ -83,6 +86,8 @@ type OutdatedRow struct {
 	ContactName   string
 	ContactEmail  string
 	OutdatedSince time.Time // start of the current unbroken streak of outdated runs
+	// Newly marks a customer counted in Summary.NewlyOutdated.
+	Newly bool
 }
 
 // NewRow is an acceptance record present now and not before.
