@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // ErrLocked is matched (errors.Is) by the *LockedError Lock returns when
@@ -36,7 +38,7 @@ func (e *LockedError) Error() string {
 // Is makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
-// Lock takes the one-sweep-per-database lock: an flock on the database's
+// Lock takes the one-sweep-per-database lock: a file lock on the database's
 // real path (symbolic links resolved, so every name of one file takes one
 // lock) plus ".lock", held until unlock is called or the process ends. Because the
 // operating system releases it when its holder dies, a run still marked
@@ -45,26 +47,26 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // error is a *LockedError.
 func (db *DB) Lock() (unlock func() error, err error) {
 	file := db.file + ".lock"
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	// gofrs/flock takes flock(2) on Unix and LockFileEx on Windows, so the
+	// lock holds on every platform mcawatch is built for, and the system
+	// releases it when its holder dies.
+	fl := flock.New(file, flock.SetFlag(os.O_RDWR|os.O_CREATE), flock.SetPermissions(0o600))
+	held, err := fl.TryLock()
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", file, err)
-	}
-	held, err := tryLock(f)
-	if err != nil {
-		f.Close()
+		fl.Close()
 		return nil, fmt.Errorf("lock %s: %w", file, err)
 	}
 	if !held {
-		f.Close()
+		fl.Close()
 		return nil, db.lockedError(file)
 	}
 	var once sync.Once
 	var unlockErr error
 	unlock = func() error {
 		once.Do(func() {
-			// Closing the file releases the lock; the file stays, because
-			// removing it would let two processes lock two different files.
-			if err := f.Close(); err != nil {
+			// Unlocking closes the file; the file stays, because removing
+			// it would let two processes lock two different files.
+			if err := fl.Unlock(); err != nil {
 				unlockErr = fmt.Errorf("unlock %s: %w", file, err)
 			}
 		})
