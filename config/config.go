@@ -18,6 +18,7 @@ type Config struct {
 	Report        Report        `yaml:"report"`
 	Schedule      Schedule      `yaml:"schedule"`
 	Log           Log           `yaml:"log"`
+	Notify        Notify        `yaml:"notify,omitempty"`
 
 	// Path is the file the config came from ("" for the built-in defaults).
 	Path string `yaml:"-"`
@@ -130,13 +131,15 @@ type Fetch struct {
 
 // Storage says where the SQLite database is.
 type Storage struct {
-	// Path is the database file, relative to the working directory.
+	// Path is the database file. Load makes a relative path the file sets
+	// relative to the config file's folder.
 	Path string `yaml:"path"`
 }
 
 // Report says where and in which formats reports are written.
 type Report struct {
-	// Dir is the folder that receives one sub-folder per run.
+	// Dir is the folder that receives one sub-folder per run. Load makes a
+	// relative path the file sets relative to the config file's folder.
 	Dir string `yaml:"dir"`
 	// Formats is a non-empty subset of "xlsx" and "csv".
 	Formats []string `yaml:"formats"`

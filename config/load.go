@@ -59,6 +59,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	if envName.MatchString(c.Auth.ClientSecretEnv) {
 		c.Auth.ClientSecret = getenv(c.Auth.ClientSecretEnv)
 	}
+	c.resolveNotify(getenv)
 
 	p := &problems{file: c.Path}
 	c.validate(p)

@@ -163,6 +163,8 @@ func (w walker) value(n *yaml.Node, f reflect.Value, path string) {
 		w.mapping(n, f, path)
 	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
 		w.strings(n, f, path)
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+		w.structs(n, f, path)
 	case f.Kind() == reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			w.p.add(line, path, "must be a single value, got %s", describe(n))
@@ -205,6 +207,23 @@ func (w walker) strings(n *yaml.Node, f reflect.Value, path string) {
 	if ok {
 		f.Set(reflect.ValueOf(items))
 	}
+}
+
+// structs overlays a sequence of mappings on a slice of structs (such as
+// notify.webhooks), recording the line of each item as path[i] and of its
+// keys as path[i].key.
+func (w walker) structs(n *yaml.Node, f reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		w.p.add(n.Line, path, "must be a list of entries like [{key: value}], got %s", describe(n))
+		return
+	}
+	items := reflect.MakeSlice(f.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		ipath := path + "[" + strconv.Itoa(i) + "]"
+		w.lines[ipath] = item.Line
+		w.mapping(item, items.Index(i), ipath)
+	}
+	f.Set(items)
 }
 
 // yamlFields maps a struct's yaml key names to field indexes.

@@ -46,6 +46,7 @@ func (c Config) validate(p *problems) {
 	c.validateAgreements(p)
 	c.validateFetch(p)
 	c.validateOutput(p)
+	c.validateNotify(p)
 	if _, err := ParseSchedule(c.Schedule.Cron); err != nil {
 		p.add(c.Line("schedule.cron"), "schedule.cron", "%s", strings.TrimPrefix(err.Error(), "cron schedule: "))
 	}
