@@ -19,6 +19,7 @@ type Config struct {
 	Schedule      Schedule      `yaml:"schedule"`
 	Log           Log           `yaml:"log"`
 	Notify        Notify        `yaml:"notify,omitempty"`
+	Serve         Serve         `yaml:"serve"`
 
 	// Path is the file the config came from ("" for the built-in defaults).
 	Path string `yaml:"-"`

@@ -19,8 +19,9 @@ const EnvConfig = "MCAWATCH_CONFIG"
 // if path is "", the file named by getenv(MCAWATCH_CONFIG); if that is
 // empty too, mcawatch.yaml when it exists, else the defaults. A named file
 // that does not exist is an error. Load then takes the secrets from the
-// environment variables the config names, makes a relative customers.file
-// and auth.refresh_token_file relative to the config file's folder, checks
+// environment variables the config names, makes a relative customers.file,
+// auth.refresh_token_file, and storage.path and report.dir where the file
+// sets them, relative to the config file's folder, checks
 // that a customers.file in use exists, and calls Validate. getenv nil means
 // os.Getenv.
 func Load(path string, getenv func(string) string) (Config, error) {
@@ -51,6 +52,16 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		dir := filepath.Dir(path)
 		c.Customers.File = relativeTo(dir, c.Customers.File)
 		c.Auth.RefreshTokenFile = relativeTo(dir, c.Auth.RefreshTokenFile)
+		// A path the file names is relative to the file, wherever cron or
+		// a container starts the process; a default the file leaves alone
+		// stays relative to the working directory, since the config's
+		// folder may be read-only (a mounted ConfigMap).
+		if c.Line("storage.path") > 0 {
+			c.Storage.Path = relativeTo(dir, c.Storage.Path)
+		}
+		if c.Line("report.dir") > 0 {
+			c.Report.Dir = relativeTo(dir, c.Report.Dir)
+		}
 	}
 
 	if envName.MatchString(c.Auth.AccessTokenEnv) {

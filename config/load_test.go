@@ -183,6 +183,9 @@ func TestLoad_namedFileMissing(t *testing.T) {
 	}
 }
 
+// TestLoad_relativePaths is the relative-path rule: paths the config file
+// names are relative to its folder, so a cron job or a container started
+// from another folder finds the database and reports beside the config.
 func TestLoad_relativePaths(t *testing.T) {
 	dir := t.TempDir()
 	sub := filepath.Join(dir, "etc", "mcawatch")
@@ -201,6 +204,8 @@ auth:
   refresh_token_file: `+abs+`
 storage:
   path: data/mcawatch.db
+report:
+  dir: out
 `)
 	writeFile(t, filepath.Join(sub, "rel.yaml"), "auth:\n  tenant_id: t\n  client_id: c\n  refresh_token_file: secrets/rt\n")
 	t.Chdir(dir)
@@ -212,7 +217,8 @@ storage:
 	checks := []struct{ name, got, want string }{
 		{"customers.file relative to the config folder", c.Customers.File, filepath.Join("etc", "mcawatch", "customers.csv")},
 		{"absolute refresh_token_file untouched", c.Auth.RefreshTokenFile, abs},
-		{"storage.path stays relative to the working folder", c.Storage.Path, "data/mcawatch.db"},
+		{"storage.path relative to the config folder", c.Storage.Path, filepath.Join("etc", "mcawatch", "data", "mcawatch.db")},
+		{"report.dir relative to the config folder", c.Report.Dir, filepath.Join("etc", "mcawatch", "out")},
 	}
 	for _, ck := range checks {
 		if ck.got != ck.want {
@@ -225,6 +231,14 @@ storage:
 	}
 	if got, want := c.Auth.RefreshTokenFile, filepath.Join("etc", "mcawatch", "secrets", "rt"); got != want {
 		t.Fatalf("refresh_token_file=%q, want %q", got, want)
+	}
+	// Defaults the file leaves alone stay relative to the working folder:
+	// the config's folder may be a read-only mount.
+	if got, want := c.Storage.Path, "mcawatch.db"; got != want {
+		t.Fatalf("default storage.path=%q, want %q", got, want)
+	}
+	if got, want := c.Report.Dir, "reports"; got != want {
+		t.Fatalf("default report.dir=%q, want %q", got, want)
 	}
 }
 

@@ -47,6 +47,7 @@ func (c Config) validate(p *problems) {
 	c.validateFetch(p)
 	c.validateOutput(p)
 	c.validateNotify(p)
+	c.validateServe(p)
 	if _, err := ParseSchedule(c.Schedule.Cron); err != nil {
 		p.add(c.Line("schedule.cron"), "schedule.cron", "%s", strings.TrimPrefix(err.Error(), "cron schedule: "))
 	}
