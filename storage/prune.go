@@ -217,14 +217,15 @@ func keepNeeded(ctx context.Context, q queryer, runs []Run, reasons map[int64][]
 }
 
 // lastGoodRuns are the runs that hold the last good results of run ?1's
-// customers in error, found as LoadSnapshot finds them.
+// customers in error, found as LoadSnapshot finds them (lastGoodQuery).
 func lastGoodRuns(ctx context.Context, q queryer, runID int64) ([]int64, error) {
 	lo, hi := runResults(runID)
 	rows, err := q.QueryContext(ctx, `SELECT DISTINCT (SELECT gr.id FROM runs gr
 			CROSS JOIN run_customer_keys k ON k.run_id = gr.id AND k.ckey = e.ckey
 			CROSS JOIN run_customers rc ON rc.run_id = k.run_id AND rc.position = k.position
 			CROSS JOIN results g ON g.id = k.run_id * 4294967296 + k.position
-			WHERE gr.state = 'complete' AND gr.id < ?1 AND rc.customer_id = e.customer_id AND g.status = 'ok'
+			WHERE gr.state = 'complete' AND gr.report_dir <> '' AND gr.id < ?1
+				AND rc.customer_id = e.customer_id AND g.status = 'ok'
 			ORDER BY gr.id DESC LIMIT 1)
 		FROM results r JOIN run_customers e ON e.run_id = r.run_id AND e.position = r.position
 		WHERE r.id BETWEEN ?2 AND ?3 AND r.status = 'error'`, runID, lo, hi)

@@ -49,7 +49,7 @@ func mustIntact(tb testing.TB, db *DB) {
 //	1 complete, reported: customers a..f and 2,000 that only it lists
 //	2 complete, reported: f answers for the last time
 //	3 interrupted, then overtaken (stale)
-//	4 complete, its report failed: e answers for the last time
+//	4 complete, reported: e answers for the last time
 //	5 failed
 //	6 complete, reported: e fails
 //	7 complete, its report failed: e fails
@@ -74,7 +74,9 @@ func prunedScenario(t *testing.T, db *DB, c *clock) (cs, onlyFirst []Customer) {
 	complete := func(list []Customer, except map[int]Result, report string) int64 {
 		run := mustBegin(t, db, list)
 		mustSave(t, db, run.ID, all(list, except)...)
-		mustFinish(t, db, run.ID, StateComplete)
+		if _, err := db.FinishRun(run.ID, StateComplete); err != nil {
+			t.Fatal(err)
+		}
 		if report != "" {
 			if err := db.SetReport(run.ID, report); err != nil {
 				t.Fatal(err)
@@ -91,7 +93,7 @@ func prunedScenario(t *testing.T, db *DB, c *clock) (cs, onlyFirst []Customer) {
 	mustSave(t, db, run.ID, okResult(cs[0]))
 	mustFinish(t, db, run.ID, StateInterrupted)
 	day()
-	complete(cs, map[int]Result{5: errResult(cs[5])}, "")
+	complete(cs, map[int]Result{5: errResult(cs[5])}, "r4")
 	run = mustBegin(t, db, cs)
 	mustFinish(t, db, run.ID, StateFailed)
 	day()
