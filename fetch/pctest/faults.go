@@ -32,12 +32,21 @@ const maxHold = 60 * time.Second
 type Faults struct {
 	Latency time.Duration // added to every API request (on Linux to within ~50 µs, see hold.go)
 	// Throttle is the requests a second allowed for the partner tenant (token
-	// bucket, burst = max(1, Throttle/10)); 0 = none. Over it → 429 with
-	// {"code","description"} and Retry-After: whole seconds until a token frees (at least 1).
-	Throttle  float64
-	Rates     map[Fault]float64 // per agreements request, probability of that fault (seeded)
-	Customers map[string]Fault  // this customer's agreements (and direct-sign) calls ALWAYS answer with this fault
-	FailFirst map[string]int    // this customer's first K agreements calls answer 429 (Retry-After: 1), then normal
+	// bucket, burst = ThrottleBurst); 0 = none. Over it → 429 with
+	// the service's {"statusCode":429,"message"} body and Retry-After: whole seconds until a token frees (at least 1).
+	Throttle float64
+	// ThrottleBurst is the token bucket's size in requests [max(1, Throttle/10)].
+	ThrottleBurst float64
+	// ThrottleWindow, when positive, makes the throttle a sliding window
+	// instead of a token bucket: at most Throttle × ThrottleWindow requests
+	// in any ThrottleWindow (Partner Center documents its limits so: 500
+	// requests a minute is Throttle 500/60.0, ThrottleWindow time.Minute).
+	// Retry-After is then the whole seconds until the oldest request leaves
+	// the window.
+	ThrottleWindow time.Duration
+	Rates          map[Fault]float64 // per agreements request, probability of that fault (seeded)
+	Customers      map[string]Fault  // this customer's agreements (and direct-sign) calls ALWAYS answer with this fault
+	FailFirst      map[string]int    // this customer's first K agreements calls answer 429 (Retry-After: 1), then normal
 }
 
 // faultState holds the current fault settings. Every API request reads
@@ -61,7 +70,8 @@ type faultConfig struct {
 }
 
 // SetFaults replaces the fault settings; safe while serving. FailFirst counts
-// start again from zero; the throttle bucket starts full when Throttle changes.
+// start again from zero; the throttle starts afresh (a full bucket, an empty
+// window) when Throttle or its shape changes.
 func (s *Server) SetFaults(f Faults) {
 	f.Rates = maps.Clone(f.Rates)
 	f.Customers = lowerKeys(f.Customers)
@@ -72,8 +82,8 @@ func (s *Server) SetFaults(f Faults) {
 	defer fs.mu.Unlock()
 	prev := fs.current()
 	next.bucket = prev.bucket
-	if f.Throttle != prev.f.Throttle {
-		next.bucket = newBucket(f.Throttle, time.Now())
+	if f.Throttle != prev.f.Throttle || f.ThrottleBurst != prev.f.ThrottleBurst || f.ThrottleWindow != prev.f.ThrottleWindow {
+		next.bucket = newBucket(f, time.Now())
 	}
 	fs.cur.Store(next)
 }
