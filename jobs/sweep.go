@@ -58,6 +58,9 @@ type SweepOptions struct {
 	// Render's steps — and the function it returns when the step ends.
 	// Benchmarks use it to time and measure the steps.
 	Phase func(step string) (end func())
+	// Notify, when set, tells people once the report is written and when
+	// the sweep fails or is interrupted; it never changes the outcome.
+	Notify *Notifier
 }
 
 // phase starts step on p, which may be nil.
@@ -81,10 +84,16 @@ type Outcome struct {
 // write the reports. A customer's failure is recorded, not fatal. When ctx is
 // cancelled, what was fetched is kept, the run is marked interrupted and the
 // error wraps ErrInterrupted.
-func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts SweepOptions) (*Outcome, error) {
+func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts SweepOptions) (_ *Outcome, err error) {
 	opts = sweepDefaults(opts)
 	log := opts.Logger
 	started := opts.Now()
+	var current *storage.Run // the run worked on, once there is one
+	defer func() {
+		if err != nil {
+			opts.Notify.Failure(ctx, db, current, opts.Kind, started, opts.Now(), err, log)
+		}
+	}()
 
 	// A report folder that cannot be written is found now, not after a
 	// sweep of hours whose run could then not be reported.
@@ -105,6 +114,7 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 	if err != nil {
 		return nil, err
 	}
+	current = &run
 	log = log.With("run_id", run.ID, "correlation_id", client.CorrelationID())
 	log.Info("sweep started", "kind", run.Kind, "customers", run.Customers, "pending", len(pending))
 
@@ -171,6 +181,7 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 		"joined", s.Joined, "left", s.Left, "requests", st.Requests,
 		"throttled", st.Throttled,
 		"duration", opts.Now().Sub(started).Round(time.Millisecond), "report_dir", out.Folder)
+	opts.Notify.Report(ctx, db, out, log)
 	return out, nil
 }
 
