@@ -23,6 +23,7 @@ import (
 const benchUsage = `Usage:
   mcawatch bench [--customers 10000,100000] [--throttle R] [--latency D] [--concurrency C] [--out DIR] [--profile]
   mcawatch bench --rate-change [--throttle R] [--latency D] [--concurrency C] [--phase D] [--out DIR]
+  mcawatch bench --matrix [--concurrency C] [--parallel P] [--cell-time D] [--out DIR]
 
 The first form runs the whole job — list, sweep, store, diff, xlsx, csv —
 twice for each N against the built-in Partner Center (latency D, a throttle
@@ -33,6 +34,14 @@ bench job"), so its peak RSS is its own.
 
 The second form sweeps while the throttle goes R → R/2 → R, and writes the
 request rate a second to DIR/rate-convergence.csv and .svg.
+
+The third form sweeps a fresh portfolio with a fresh client (C = 16 unless
+--concurrency says otherwise) under each throttle R of 5, 8.33, 20 and 100
+requests a second, latency L of 100, 250 and 500 ms, and three throttle
+shapes (a token bucket with a burst of 1 and of R, a sliding window of R×60
+requests a minute), P cells at a time, and prints each cell's sweep time ÷
+(answered requests ÷ min(R, C/L)) and share of 429 answers; it writes them to
+DIR/rate-matrix.csv.
 
 Flags:
 `
@@ -66,6 +75,9 @@ func (m *Main) runBench(ctx context.Context, args []string) error {
 	profile := fs.Bool("profile", false, "write CPU, allocation and end-of-sweep heap profiles of each job to DIR/N/")
 	rateChange := fs.Bool("rate-change", false, "run the throttle-change experiment instead")
 	phaseLen := fs.Duration("phase", 20*time.Second, "with --rate-change: how long each throttle lasts")
+	matrix := fs.Bool("matrix", false, "run the rate matrix instead")
+	parallel := fs.Int("parallel", defaultMatrixParallel, "with --matrix: cells run at once")
+	cellTime := fs.Duration("cell-time", defaultMatrixCellTime, "with --matrix: the ideal sweep time each cell is sized to")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -74,6 +86,19 @@ func (m *Main) runBench(ctx context.Context, args []string) error {
 	}
 	if err := os.MkdirAll(*out, 0o750); err != nil {
 		return fmt.Errorf("bench: %w", err)
+	}
+	if *matrix {
+		c := defaultMatrixConcurrency
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "concurrency" {
+				c = *concurrency
+			}
+		})
+		if *parallel < 1 || *cellTime <= 0 {
+			return errors.New("bench: --parallel and --cell-time must be positive")
+		}
+		_, err := runRateMatrix(ctx, m.Stdout, matrixOptions{Concurrency: c, Parallel: *parallel, CellTime: *cellTime, Out: *out})
+		return err
 	}
 	if *rateChange {
 		if *throttle == 0 {
