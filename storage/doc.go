@@ -29,6 +29,14 @@
 // migration/0002_run_customer_keys.sql); when it was first and last seen is
 // read from the view customers_seen.
 //
+// History lasts as long as the retention policy says: Prune removes the
+// runs a Retention (restic's forget rules) does not keep, and the runs no
+// longer of use (interrupted runs that can no longer be resumed, failed
+// runs), but never a running run nor one a kept run reads: its report's
+// baseline and the runs carrying its errors' last good answers. History
+// reads one customer's timeline by key; RunCounts reads the counts each
+// complete run stored when it completed (migration/0004_run_counts.sql).
+//
 // Storage must never import config, jobs, fetch or report, never change a
 // file that is not an mcawatch database, never create one when opened
 // ReadOnly, and never write a partial batch.
