@@ -10,12 +10,16 @@ import (
 	"time"
 )
 
-// writeCSV writes one table as dir/t.file: UTF-8 without a byte-order mark
-// (the contract's "UTF-8"; a BOM would become part of the first column name
-// for most CSV readers), a header row, RFC 4180 quoting with CRLF line ends
+// utf8BOM is the byte-order mark report.csv_bom puts before each CSV file.
+const utf8BOM = "\ufeff"
+
+// writeCSV writes one table as dir/t.file: UTF-8, by default without a
+// byte-order mark (the contract's "UTF-8"; a BOM would become part of the
+// first column name for most CSV readers), with one when bom is set (Excel
+// opens a double-clicked CSV file as UTF-8 only then), a header row, RFC 4180 quoting with CRLF line ends
 // as RFC 4180 asks, dates in RFC 3339 UTC and empty for zero dates. Rows are
 // streamed through csv.Writer's buffer, never built up in memory.
-func writeCSV(dir string, t table) (err error) {
+func writeCSV(dir string, t table, bom bool) (err error) {
 	path := filepath.Join(dir, t.file)
 	f, err := createFile(path)
 	if err != nil {
@@ -26,6 +30,11 @@ func writeCSV(dir string, t table) (err error) {
 			err = fmt.Errorf("close %s: %w", t.file, cerr)
 		}
 	}()
+	if bom {
+		if _, err := f.WriteString(utf8BOM); err != nil {
+			return fmt.Errorf("write %s: %w", t.file, err)
+		}
+	}
 	w := csv.NewWriter(f)
 	w.UseCRLF = true
 	if err := w.Write(t.columns); err != nil {
@@ -57,7 +66,7 @@ func csvField(c cell) string {
 	switch c.kind {
 	case kindText:
 		return neutralise(lineBreaks(c.text))
-	case kindDate:
+	case kindDate, kindTime:
 		return c.date.Format(time.RFC3339)
 	case kindNumber:
 		return strconv.Itoa(c.num)

@@ -142,7 +142,7 @@ func FuzzWriteCSV_NeutralisesEveryCell(f *testing.F) {
 			},
 		}
 		dir := t.TempDir()
-		if err := writeCSV(dir, tbl); err != nil {
+		if err := writeCSV(dir, tbl, false); err != nil {
 			t.Fatalf("writeCSV() error = %v", err)
 		}
 		file, err := os.Open(filepath.Join(dir, "fuzz.csv"))

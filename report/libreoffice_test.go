@@ -57,11 +57,12 @@ func TestXLSX_OpensInLibreOffice(t *testing.T) {
 		want  []string
 	}{
 		{"Summary", []string{"Customers,18", "Previous run,1", "Outdated,5", "Blocked for orders,7", relationshipHint, agreementHint}},
-		{"Missing", []string{"Customer ID,Company,Domain,Missing since", `"Fabrikam ""Quoted"" Inc"`}},
-		{"Outdated", []string{"Customer ID,Company,Domain,Latest date agreed,Contact,Contact email,Outdated since",
-			"Northwind Traders,northwind.onmicrosoft.com,2018-06-14", "Undated Only AB,undatedonly.onmicrosoft.com,,Uno Undén"}},
+		{"Missing", []string{"Company,Customer ID,Domain,Missing since (UTC)", `"Fabrikam ""Quoted"" Inc"`}},
+		{"Outdated", []string{"Company,Customer ID,Domain,Last accepted on,Contact,Contact email,Outdated since (UTC)",
+			"Northwind Traders,11111111-2222-3333-4444-000000000006,northwind.onmicrosoft.com,2018-06-14",
+			"Undated Only AB,11111111-2222-3333-4444-000000000018,undatedonly.onmicrosoft.com,,Uno Undén"}},
 		{"Acceptances", []string{`=HYPERLINK(""http://evil.example"",""click"")`, "Åkerlund & Söner AB"}},
-		{"Errors", []string{"Tailspin Toys,403,13605"}},
+		{"Errors", []string{"Tailspin Toys,11111111-2222-3333-4444-000000000007,Partner Center refused access to this customer (403)"}},
 	}
 	for _, tt := range tests {
 		b, err := os.ReadFile(filepath.Join(out, "report-"+tt.sheet+".csv"))

@@ -18,6 +18,17 @@ type WriteOptions struct {
 	RelationshipURL string               // invitation link, used when the run stored none
 	Trend           []storage.TrendPoint // last ≤ 30 complete runs, oldest first
 	Now             func() time.Time     // document "created" property; time.Now if nil
+	// CSVBOM writes a UTF-8 byte-order mark at the start of each CSV file
+	// (report.csv_bom), for people who double-click them into Excel.
+	CSVBOM bool
+	// NextRun, when set, is when the scheduler (serve) runs the next
+	// sweep: the Summary says so.
+	NextRun time.Time
+	// Rerender, when set, is the time of a re-render of a stored run
+	// ("mcawatch report"): the folder is named FolderName(run) +
+	// "-rerender-<UTC time>", and <Dir>/latest is left alone, since it
+	// names the newest sweep's report.
+	Rerender time.Time
 	// Phase, when set, is called as each format starts ("xlsx", "csv"); the
 	// function it returns is called when that format is written. Benchmarks
 	// use it to time and measure the steps.
@@ -68,6 +79,9 @@ func Write(r *Report, opts WriteOptions) (folder string, err error) {
 		slog.Warn("leftover temporary report folders", "err", cleanErr)
 	}
 	name := FolderName(r.Run)
+	if !opts.Rerender.IsZero() {
+		name = RerenderFolderName(r.Run, opts.Rerender)
+	}
 	tmp, err := os.MkdirTemp(opts.Dir, tempPrefix(name))
 	if err != nil {
 		return "", fmt.Errorf("create temporary folder: %w", err)
@@ -91,7 +105,7 @@ func Write(r *Report, opts WriteOptions) (folder string, err error) {
 	if slices.Contains(formats, FormatCSV) {
 		end := phase(opts.Phase, FormatCSV)
 		for _, t := range tables(r) {
-			if err = writeCSV(tmp, t); err != nil {
+			if err = writeCSV(tmp, t, opts.CSVBOM); err != nil {
 				break
 			}
 		}
@@ -106,7 +120,17 @@ func Write(r *Report, opts WriteOptions) (folder string, err error) {
 	if folder, err = placeFolder(tmp, opts.Dir, name); err != nil {
 		return "", err
 	}
-	return folder, syncDir(opts.Dir)
+	if err := syncDir(opts.Dir); err != nil {
+		return folder, err
+	}
+	if opts.Rerender.IsZero() {
+		// The report is in place whatever happens to the pointer: a
+		// pointer that cannot move costs a bookmark, not the report.
+		if err := UpdateLatest(opts.Dir, folder); err != nil {
+			slog.Warn("could not point latest at the new report", "dir", opts.Dir, "err", err)
+		}
+	}
+	return folder, nil
 }
 
 // checkFormats validates the formats, defaulting to both.

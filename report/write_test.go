@@ -52,8 +52,8 @@ func TestWrite_Folder(t *testing.T) {
 	if FolderName(r.Run) != filepath.Base(folder) {
 		t.Errorf("folder %q is not FolderName(run)", folder)
 	}
-	if got := dirNames(t, dir); len(got) != 1 {
-		t.Errorf("report dir holds %q, want only the run folder", got)
+	if got, want := dirNames(t, dir), []string{filepath.Base(folder), LatestName}; !slices.Equal(got, want) {
+		t.Errorf("report dir holds %q, want only the run folder and latest", got)
 	}
 	info, err := os.Stat(folder)
 	if err != nil {
@@ -119,7 +119,7 @@ func TestWrite_ReRenderGetsAFolderOfItsOwn(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(again, "missing.csv")); err != nil {
 		t.Errorf("re-rendered folder lacks missing.csv: %v", err)
 	}
-	if got, want := dirNames(t, dir), []string{filepath.Base(folder), filepath.Base(folder) + "-2"}; !slices.Equal(got, want) {
+	if got, want := dirNames(t, dir), []string{filepath.Base(folder), filepath.Base(folder) + "-2", LatestName}; !slices.Equal(got, want) {
 		t.Errorf("report dir holds %q, want %q", got, want)
 	}
 }
@@ -182,8 +182,8 @@ func TestWrite_TwoDatabasesSameSecondKeepBothReports(t *testing.T) {
 	if got := dirNames(t, foreignFull); !slices.Equal(got, []string{"theirs.txt"}) {
 		t.Errorf("someone else's folder %s holds %q, want only theirs.txt", foreignFull, got)
 	}
-	if got, want := len(dirNames(t, dir)), 4; got != want {
-		t.Errorf("report dir holds %q, want the two foreign folders and the two reports", dirNames(t, dir))
+	if got, want := len(dirNames(t, dir)), 5; got != want {
+		t.Errorf("report dir holds %q, want the two foreign folders, the two reports and latest", dirNames(t, dir))
 	}
 }
 

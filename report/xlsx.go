@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,15 +41,27 @@ func writeXLSX(dir string, r *Report, opts WriteOptions) (err error) {
 	if err := writeSummary(f, r, opts, styles); err != nil {
 		return fmt.Errorf("summary sheet: %w", err)
 	}
+	var links []sheetLinks
 	for _, t := range tables(r) {
-		if err := writeTableSheets(f, t, styles, excelize.TotalRows); err != nil {
+		l, err := writeTableSheets(f, t, styles, excelize.TotalRows)
+		if err != nil {
 			return err
 		}
+		links = append(links, l...)
 	}
 	if err := setDocProps(f, r, opts); err != nil {
 		return err
 	}
-	return saveWorkbook(f, filepath.Join(dir, "report.xlsx"))
+	// The stream writer cannot give cells hyperlinks, and excelize's
+	// SetCellHyperLink on 100,000 rows is quadratic: the workbook is saved
+	// under a temporary name and copied into report.xlsx with each streamed
+	// sheet's hyperlinks added (see addHyperlinks).
+	part := filepath.Join(dir, ".report.xlsx.part")
+	defer os.Remove(part)
+	if err := saveWorkbook(f, part); err != nil {
+		return err
+	}
+	return addHyperlinks(part, filepath.Join(dir, "report.xlsx"), links)
 }
 
 // setDocProps sets title, subject, creator and the created time (opts.Now,
@@ -72,7 +85,7 @@ func setDocProps(f *excelize.File, r *Report, opts WriteOptions) error {
 	return nil
 }
 
-// saveWorkbook writes the workbook to path with mode 0640 and syncs it.
+// saveWorkbook writes the workbook to path with mode 0640.
 func saveWorkbook(f *excelize.File, path string) (err error) {
 	out, err := createFile(path)
 	if err != nil {
@@ -80,14 +93,11 @@ func saveWorkbook(f *excelize.File, path string) (err error) {
 	}
 	defer func() {
 		if cerr := out.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close report.xlsx: %w", cerr)
+			err = fmt.Errorf("close workbook: %w", cerr)
 		}
 	}()
 	if _, err := f.WriteTo(out); err != nil {
-		return fmt.Errorf("write report.xlsx: %w", err)
-	}
-	if err := out.Sync(); err != nil {
-		return fmt.Errorf("sync report.xlsx: %w", err)
+		return fmt.Errorf("write workbook: %w", err)
 	}
 	return nil
 }
@@ -95,9 +105,12 @@ func saveWorkbook(f *excelize.File, path string) (err error) {
 // writeTableSheets writes one table on as many sheets as it needs: a sheet
 // holds sheetRows rows, the header included, so longer tables continue on
 // "Name (2)", "Name (3)", … each with its own header.
-func writeTableSheets(f *excelize.File, t table, styles xlsxStyles, sheetRows int) error {
+//
+// It returns, for each sheet, the rows whose hyperlinks addHyperlinks adds.
+func writeTableSheets(f *excelize.File, t table, styles xlsxStyles, sheetRows int) ([]sheetLinks, error) {
 	perSheet := sheetRows - 1
 	parts := max(1, (t.rows+perSheet-1)/perSheet)
+	links := make([]sheetLinks, 0, parts)
 	for p := range parts {
 		name, tableName := t.sheet, "tbl"+t.sheet
 		if p > 0 {
@@ -107,19 +120,34 @@ func writeTableSheets(f *excelize.File, t table, styles xlsxStyles, sheetRows in
 		from := p * perSheet
 		to := min(t.rows, from+perSheet)
 		if err := writeTableSheet(f, name, tableName, t, from, to, styles); err != nil {
-			return fmt.Errorf("sheet %s: %w", name, err)
+			return nil, fmt.Errorf("sheet %s: %w", name, err)
 		}
+		links = append(links, sheetLinks{sheet: name, t: t, from: from, to: to})
 	}
-	return nil
+	return links, nil
 }
 
 // writeTableSheet streams rows [from, to) of t onto a new sheet: widths and
 // the frozen header first (the stream writer needs them before any row),
 // then the header (named for people; the CSV files carry the contract's
 // column names), the rows, and a table giving the filter buttons.
+//
+// The dimension and the print settings go on the sheet before the stream
+// writer starts: it writes the sheet's properties and dimension first, from
+// the sheet as it is then, and would otherwise declare the dimension "A1".
 func writeTableSheet(f *excelize.File, name, tableName string, t table, from, to int, styles xlsxStyles) error {
 	if _, err := f.NewSheet(name); err != nil {
 		return fmt.Errorf("new sheet: %w", err)
+	}
+	last, err := excelize.CoordinatesToCellName(len(t.headers), to-from+1)
+	if err != nil {
+		return err
+	}
+	if err := f.SetSheetDimension(name, "A1:"+last); err != nil {
+		return fmt.Errorf("dimension: %w", err)
+	}
+	if err := setPrint(f, name, 0, true); err != nil {
+		return err
 	}
 	sw, err := f.NewStreamWriter(name)
 	if err != nil {
@@ -141,16 +169,16 @@ func writeTableSheet(f *excelize.File, name, tableName string, t table, from, to
 	if err != nil {
 		return fmt.Errorf("freeze header: %w", err)
 	}
-	values := make([]any, len(t.columns))
+	values := make([]any, len(t.headers))
 	for i, h := range t.headers {
 		values[i] = excelize.Cell{StyleID: styles.header, Value: h}
 	}
 	if err := sw.SetRow("A1", values); err != nil {
 		return fmt.Errorf("header: %w", err)
 	}
-	cells := make([]cell, 0, len(t.columns))
+	cells := make([]cell, 0, len(t.headers))
 	for i := from; i < to; i++ {
-		cells = t.row(i, cells)
+		cells = t.sheetRow(i, cells)
 		for j, c := range cells {
 			values[j] = xlsxValue(c, styles)
 		}
@@ -164,7 +192,7 @@ func writeTableSheet(f *excelize.File, name, tableName string, t table, from, to
 	}
 	// The table needs a data row: with none, excelize makes its range one
 	// empty row long, which Excel accepts.
-	last, err := excelize.CoordinatesToCellName(len(t.columns), max(2, to-from+1))
+	last, err = excelize.CoordinatesToCellName(len(t.headers), max(2, to-from+1))
 	if err != nil {
 		return err
 	}
@@ -180,14 +208,20 @@ func writeTableSheet(f *excelize.File, name, tableName string, t table, from, to
 
 // xlsxValue is what the stream writer gets for one cell: text always as a
 // string (an inline string cell is never evaluated, so "=HYPERLINK(…)"
-// stays text and needs no quote), dates as UTC date cells, numbers as
+// stays text and needs no quote; a linked one looks like a link), days and
+// instants as UTC date cells, each kind with its own format, numbers as
 // numbers, nothing for an empty cell.
 func xlsxValue(c cell, styles xlsxStyles) any {
 	switch c.kind {
 	case kindText:
+		if c.link != "" {
+			return excelize.Cell{StyleID: styles.link, Value: cutText(c.text)}
+		}
 		return cutText(c.text)
 	case kindDate:
-		return excelize.Cell{StyleID: styles.dateStyle(c.date), Value: c.date}
+		return excelize.Cell{StyleID: styles.date, Value: c.date}
+	case kindTime:
+		return excelize.Cell{StyleID: styles.dateTime, Value: c.date}
 	case kindNumber:
 		return c.num
 	default:
@@ -218,9 +252,9 @@ func columnWidths(t table, from, to int) []float64 {
 	for i, h := range t.headers {
 		widths[i] = utf8.RuneCountInString(h) + filterButtonCh
 	}
-	cells := make([]cell, 0, len(t.columns))
+	cells := make([]cell, 0, len(t.headers))
 	for i := from; i < to; i++ {
-		cells = t.row(i, cells)
+		cells = t.sheetRow(i, cells)
 		for j, c := range cells {
 			widths[j] = max(widths[j], cellWidth(c))
 		}
@@ -244,6 +278,8 @@ func cellWidth(c cell) int {
 		}
 		return utf8.RuneCountInString(c.text)
 	case kindDate:
+		return len(dateFormat)
+	case kindTime:
 		return len(dateTimeFormat)
 	case kindNumber:
 		return len(strconv.Itoa(c.num))
