@@ -5,92 +5,158 @@ import (
 	"log/slog"
 	"math"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
 // The adaptive rate discovers Partner Center's throttle instead of trusting
-// a number: the agreements call's limit is not published and the limit is
-// per partner tenant, shared with whatever else the partner runs.
+// a number: the agreements call's limit is not published, the limit is per
+// partner tenant and shared with whatever else the partner runs, and users
+// meet it anywhere from a few requests a second with answers taking half a
+// second to a thousand a second. It paces all workers through one
+// rate.Limiter and reads what the answers say:
 //
-// It is an AIMD controller over one rate.Limiter shared by all workers:
+//   - Little's law: at a rate r and round trip L about r·L requests are in
+//     flight. Workers may hold at most twice that (plus two) outstanding, so
+//     a server that slows down slows the sweep too instead of piling up
+//     requests.
+//   - A 429 says the limit is above what the server allows. A 429 for a
+//     request sent before the last cut took effect (or so soon after that it
+//     met the same overload at the server) is that overload answering late:
+//     one signal, not many. Only a 429 for a request sent later cuts again.
+//   - Retry-After says how long the server wants. The request that got it
+//     waits it (request.go); one of 2 s or more (whole seconds, so the server
+//     wants at least a second) is a window or a quota that refuses everyone
+//     alike, so every worker pauses (but the retries, which waited it), and
+//     the limit becomes what the server let through since the last pause
+//     spread over that time and the wait.
 //
-//   - Decrease: on a 429 the limit drops to beta × the rate of successful
-//     answers over the last few round trips (what the server actually
-//     allowed; right after a cut, measured since that cut), and never above
-//     beta × the current limit. A burst of 429s from one overload counts
-//     once: a 429 for a request sent before the last cut (or within a round
-//     trip after it, already scheduled at the old rate) is only counted;
-//     one sent later is new evidence that the limit is still too high, so
-//     cuts come at most once per round trip. The successful rate at the cut
-//     is remembered as the ceiling. The request that got the 429 also waits
-//     its Retry-After (request.go). Fewer than minSamples successes in the
-//     last second is too little to measure: then only Retry-After applies.
-//     After a fast start the first cut's estimate is too high (it counts
-//     successes from before the overload); the late 429s of that overload
-//     refine it downwards (refine), so the workers waking from their
-//     Retry-After do not trip the throttle again.
-//   - Increase, every growStep from the last cut on, and only while the
-//     limiter is what holds the sweep back (the rate actually sent is near
-//     the limit): with no ceiling known the limit doubles every second
-//     (slow start); below the ceiling the gap to it closes by 75% a second,
-//     so the sweep gets back near the server's rate quickly; above the
-//     ceiling it probes, gently at first (3% of the ceiling a second), which
-//     is what keeps 429s rare while the server's rate stays put, and faster
-//     the longer no 429 comes: the probe's speed doubles with every second
-//     spent above the ceiling, so a server that doubled its rate is found in
-//     about five seconds. At twice the old ceiling without a 429 the ceiling
-//     is forgotten and slow start resumes.
+// The limit grows only while it is what holds the sweep back (the limiter
+// made a request wait lately), never when latency or the workers do.
 //
-// With InitialRate 0 the limiter starts unlimited, so a server without a
-// throttle sees the full fan-out (Concurrency requests in flight); the first
-// 429 sets the limit from the rate measured then.
+// The controller is in one of three modes:
+//
+//   - start: nothing known. The limit doubles every round trip while few
+//     requests are in flight, then grows by a quarter a round trip. The
+//     first 429 sets the limit to the rate of successful answers, or to half
+//     the limit the refused request was sent at (the limit doubled since the
+//     round trip before), whichever is higher, and moves to find.
+//   - find: the rate is roughly known. The limit grows by findGain every
+//     round trip, or every two requests at the limit if that is longer, so
+//     the next 429 comes from a small overshoot; at it the limit drops to beta × the successful rate of the
+//     last seconds, which becomes the ceiling, and the mode to hold. A token
+//     bucket's burst makes the first estimate too high: the late 429s of
+//     that overload refine it from the answers since the cut, which came at
+//     the server's rate.
+//   - hold: the server's rate (the ceiling) is measured. The limit comes
+//     back to holdShare of it (the gap closes by 75% a second) and holds
+//     there for holdTime, so that probing costs one 429 in about
+//     holdRequests requests, a handful a minute. Then it probes above the
+//     ceiling, from probeFactor of it a second, doubling every probeDouble,
+//     so a server that doubled its rate is found within half a minute. A
+//     probe's 429 raises the ceiling to just under the rate it was sent at,
+//     unless the answers show the server's rate fell; a 429 while holding
+//     says the ceiling is too high: it is measured again, or with too few
+//     answers since the cut lowered by beta (or to what those few answers
+//     say, at most by half). At twice the
+//     ceiling without a 429 the ceiling is forgotten: back to find.
+//
+// The limit starts at Options.InitialRate (the rate a previous sweep settled
+// at, taken as the ceiling) in hold, or at startRate in start.
 const (
-	beta        = 0.85                   // multiplicative decrease
-	minRate     = 1.0                    // requests/s floor after cuts
-	slotWidth   = 10 * time.Millisecond  // window granularity
-	nSlots      = 100                    // window = 1 s
-	growStep    = 100 * time.Millisecond // how often the limit may grow
-	minSpan     = 100 * time.Millisecond // shortest window to measure the achieved rate
-	probeFactor = 0.03                   // above the ceiling: share of the ceiling added per second, at first; doubles every second
-	minSamples  = 8                      // successful answers in the last second needed to cut
-	// minRefineSamples successful answers since a cut are needed to refine it.
-	minRefineSamples = 3
+	beta         = 0.85                  // multiplicative decrease
+	minRate      = 0.5                   // requests/s floor after cuts
+	startRate    = 4.0                   // requests/s of a cold start
+	maxRate      = 1e5                   // requests/s: the limit never grows past it
+	slotWidth    = 10 * time.Millisecond // window granularity
+	nSlots       = 1024                  // window ≈ 10 s
+	growStep     = 10 * time.Millisecond // how often the limit may grow
+	ssthresh     = 8.0                   // requests in flight from which start slows down
+	startGain    = 0.25                  // and grows by this share a round trip
+	findGain     = 0.10                  // find: growth a round trip
+	findStep     = slotWidth             // find: the shortest round trip counted
+	holdShare    = 0.98                  // the limit comes back to this share of the ceiling
+	holdFor      = 6 * time.Second       // and stays there at least this long after a cut
+	holdRequests = 60.0                  // or as long as this many requests take at the ceiling
+	probeFactor  = 0.02                  // above the ceiling: share of the ceiling added per second, at first
+	probeDouble  = 2 * time.Second       // the probe's speed doubles this often
+	probeKeep    = 0.95                  // a probe's 429 puts the ceiling at this share of the rate it was sent at
+	minSamples   = 6                     // successful answers needed to measure a rate
+	minSpan      = time.Second           // shortest span to measure a rate over
+	maxSpan      = 8 * time.Second       // longest
+	limitHistory = 64                    // limits remembered, to know the one a request was sent at
+	// longRetryAfter is the Retry-After from which every worker waits.
+	longRetryAfter = 2 * time.Second
+	// untilAnswer is admit's "wait for an answer": the in-flight bound holds.
+	untilAnswer time.Duration = -1
 )
+
+// mode is what the controller knows of the server's rate.
+type mode int
+
+const (
+	modeStart mode = iota // nothing
+	modeFind              // roughly
+	modeHold              // measured: the ceiling
+)
+
+// limitAt is the limit in force from a time on.
+type limitAt struct {
+	from  time.Time
+	limit float64
+}
 
 // adaptiveRate is the shared request-rate controller.
 type adaptiveRate struct {
-	// unlimited mirrors limit == +Inf, so that wait can skip the limiter
-	// and the growth check without taking mu.
-	unlimited  atomic.Bool
 	mu         sync.Mutex
 	lim        *rate.Limiter
 	now        func() time.Time
-	limit      float64 // requests/s; +Inf when unlimited
-	ceiling    float64 // successful rate at the last cut; 0 when unknown
-	lastCut    time.Time
+	mode       mode
+	limit      float64   // requests/s
+	ceiling    float64   // in hold: the server's measured rate
+	lastCut    time.Time // when the last cut took effect; zero before any
 	lastGrow   time.Time
-	aboveSince time.Time // when the limit passed the ceiling; zero when below
-	// discovering is set when the last cut came with no ceiling known
-	// (an unlimited or slow start): refine may then lower it.
-	discovering bool
-	rtt         time.Duration
-	win         window
-	log         *slog.Logger
+	lastHeld   time.Time // when the limiter last made a request wait
+	pauseUntil time.Time // no request goes before this (a long Retry-After)
+	history    [limitHistory]limitAt
+	nHistory   int
+	// epoch and epochOK count the successful answers since the start or
+	// the last pause, for the rate a long Retry-After implies.
+	epoch   time.Time
+	epochOK int
+	// refining is set after the first cut of a start: refine may then
+	// lower it.
+	refining bool
+	rtt      time.Duration
+	inflight int
+	// answered is closed and replaced when a request leaves the flight, to
+	// wake a waiter held by the in-flight bound.
+	answered chan struct{}
+	// gate lets one waiter at a time wait for the limiter, so that a cut
+	// reaches the very next request instead of requests already scheduled
+	// at the old rate.
+	gate chan struct{}
+	win  window
+	log  *slog.Logger
 }
 
 func newAdaptiveRate(initial float64, now func() time.Time, log *slog.Logger) *adaptiveRate {
-	a := &adaptiveRate{now: now, limit: math.Inf(1), log: log}
 	t := now()
-	a.lastGrow = t
+	a := &adaptiveRate{now: now, limit: startRate, log: log, lastGrow: t, epoch: t,
+		answered: make(chan struct{}), gate: make(chan struct{}, 1)}
 	a.win.start = t
+	a.lim = rate.NewLimiter(rate.Limit(startRate), 1)
 	if initial > 0 {
-		a.limit = initial
+		// The rate that worked last time: start just under it, and probe
+		// above it only after holdTime, as after a cut.
+		a.mode = modeHold
+		a.ceiling = initial
+		a.lastCut = t
+		a.set(t, holdShare*initial)
+	} else {
+		a.set(t, startRate)
 	}
-	a.lim = rate.NewLimiter(rate.Limit(a.limit), burstFor(a.limit))
-	a.unlimited.Store(math.IsInf(a.limit, 1))
 	return a
 }
 
@@ -98,38 +164,82 @@ func newAdaptiveRate(initial float64, now func() time.Time, log *slog.Logger) *a
 // granularity does not hold a high rate back, without letting idle time
 // build a burst that trips the server's throttle.
 func burstFor(limit float64) int {
-	if math.IsInf(limit, 1) {
-		return 1
-	}
 	return max(1, int(limit/50))
 }
 
-// wait blocks until the shared limiter admits one request or ctx ends.
-func (a *adaptiveRate) wait(ctx context.Context) error {
-	if a.unlimited.Load() {
-		// An unlimited limit neither grows nor makes anyone wait: only
-		// count the request, since the first cut measures from the window.
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+// wait blocks until the controller admits one request or ctx ends. Every
+// admitted request must be followed by one release. A retry is not held by
+// a pause: it already waited what the server asked.
+func (a *adaptiveRate) wait(ctx context.Context, retry bool) error {
+	select {
+	case a.gate <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-a.gate }()
+	for {
 		a.mu.Lock()
-		a.win.add(a.now(), func(s *slot) { s.sent++ })
+		d := a.admit(a.now(), retry)
+		answered := a.answered
 		a.mu.Unlock()
-		return nil
-	}
-	a.mu.Lock()
-	a.grow(a.now())
-	a.mu.Unlock()
-	if err := a.lim.Wait(ctx); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		switch {
+		case d == 0:
+			return nil
+		case d == untilAnswer:
+			select {
+			case <-answered:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		default:
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
 		}
-		return err
 	}
+}
+
+// admit lets one request (a retry when retry is set) go at now, counting
+// it as sent and in flight, and returns 0; otherwise it returns how long to
+// wait before asking again, or untilAnswer when only an answer can let it
+// go. a.mu must be held.
+func (a *adaptiveRate) admit(now time.Time, retry bool) time.Duration {
+	if !retry && now.Before(a.pauseUntil) {
+		return a.pauseUntil.Sub(now)
+	}
+	if a.inflight >= a.maxInFlight() {
+		return untilAnswer
+	}
+	a.grow(now)
+	if !a.lim.AllowN(now, 1) {
+		a.lastHeld = now
+		need := 1 - a.lim.TokensAt(now)
+		return max(time.Duration(need/a.limit*float64(time.Second)), time.Microsecond)
+	}
+	a.inflight++
+	return 0
+}
+
+// maxInFlight is Little's law with room to spare: twice the requests the
+// limit keeps in flight at the measured round trip, plus two.
+func (a *adaptiveRate) maxInFlight() int {
+	if a.rtt == 0 {
+		return math.MaxInt
+	}
+	return int(math.Ceil(2*a.limit*a.rtt.Seconds())) + 2
+}
+
+// release ends one admitted request's flight, whatever became of it.
+func (a *adaptiveRate) release() {
 	a.mu.Lock()
-	a.win.add(a.now(), func(s *slot) { s.sent++ })
-	a.mu.Unlock()
-	return nil
+	defer a.mu.Unlock()
+	a.inflight = max(0, a.inflight-1)
+	close(a.answered)
+	a.answered = make(chan struct{})
 }
 
 // answer is what one request got, as the rate controller sees it.
@@ -141,15 +251,16 @@ const (
 	noAnswer                // transport failure: says nothing about the rate
 )
 
-// observe records one request's answer and latency, and cuts the limit on a
-// 429.
-func (a *adaptiveRate) observe(ans answer, latency time.Duration) {
+// observe records the answer to a request sent at sent; retryAfter is the
+// answer's Retry-After (0 when absent). A 429 may cut the limit.
+func (a *adaptiveRate) observe(ans answer, sent time.Time, retryAfter time.Duration) {
 	if ans == noAnswer {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
+	latency := max(now.Sub(sent), 0)
 	if a.rtt == 0 {
 		a.rtt = latency
 	} else {
@@ -157,133 +268,245 @@ func (a *adaptiveRate) observe(ans answer, latency time.Duration) {
 	}
 	if ans == answered {
 		a.win.add(now, func(s *slot) { s.ok++ })
+		a.epochOK++
 		return
 	}
-	a.win.add(now, func(s *slot) { s.throttled++ })
-	// A 429 for a request sent before the last cut, or so soon after it
-	// that the limiter had already scheduled it at the old rate, is the same
-	// overload answering late: count it once. One sent later says the new
-	// limit is still too high; such 429s come at most once per round trip.
-	if !a.lastCut.IsZero() && now.Add(-latency).Before(a.lastCut.Add(max(a.rtt, minSpan/2))) {
+	switch {
+	case retryAfter >= longRetryAfter && !sent.Before(a.pauseUntil):
+		a.pause(now, retryAfter)
+	case !a.lastCut.IsZero() && sent.Before(a.lastCut.Add(a.cutGrace())):
+		// The same overload answering late: one signal, not many.
 		a.refine(now)
-		return
+	default:
+		a.cut(now, sent)
 	}
-	if a.win.count(now, time.Second, func(s slot) int { return s.ok }) < minSamples {
-		// Too little traffic to measure what the server allows: the
-		// request's own Retry-After and backoff are the whole answer.
-		return
-	}
-	// Measure what the server let through over the last few round trips,
-	// or, right after a cut, since that cut: the successes from before the
-	// overload began would overstate the server's rate.
-	span := min(max(4*a.rtt, minSpan), time.Second)
-	if since := now.Sub(a.lastCut); !a.lastCut.IsZero() && since < span {
-		span = max(since, 3*slotWidth)
-	}
-	okSlot := func(s slot) int { return s.ok }
-	okRate := a.win.rate(now, span, okSlot)
-	next := beta * okRate
-	if !math.IsInf(a.limit, 1) {
-		if a.win.count(now, span, okSlot) < minSamples {
-			// A span cut short by a recent cut holds too few answers
-			// to measure a rate (at 200/s, 30 ms is 6 answers): cut
-			// the limit itself, which the answers so far did not refute.
-			okRate = a.limit
-		}
-		next = min(beta*okRate, beta*a.limit)
-	}
-	a.log.Debug("request rate cut after a 429", "from", a.limit, "to", max(next, minRate), "achieved", okRate)
-	a.discovering = a.ceiling == 0
-	a.set(now, max(next, minRate))
-	a.ceiling = max(okRate, minRate)
-	a.lastCut = now
-	a.lastGrow = now
-	a.aboveSince = time.Time{}
 }
 
-// refine sharpens the first cut after a fast start. At that cut the
-// successes of the last round trips were mostly from before the overload, so
-// the estimate is too high; the 429s that follow for requests already in
-// flight come with the server's real rate: the successes since the cut. It
-// only ever lowers the limit, and at most to a quarter, so a few noisy
-// samples cannot stall the sweep.
+// cutGrace is how long after a cut a request may still meet the overload
+// the cut answered: the requests sent before it reach the server during the
+// next round trip, and the first ones at the new limit arrive among them.
+func (a *adaptiveRate) cutGrace() time.Duration {
+	return min(max(a.rtt, time.Duration(2/a.limit*float64(time.Second))), time.Second)
+}
+
+// pause holds every worker for a long Retry-After, less the second its
+// rounding to whole seconds may add, and sets the limit to what the server
+// let through since the last pause spread over that time and the wait.
+func (a *adaptiveRate) pause(now time.Time, retryAfter time.Duration) {
+	until := now.Add(retryAfter - time.Second)
+	span := until.Sub(a.epoch).Seconds()
+	next := max(float64(a.epochOK)/span, minRate)
+	a.log.Debug("request rate paused for a Retry-After", "retry_after", retryAfter, "from", a.limit, "to", next)
+	a.pauseUntil = until
+	a.epoch, a.epochOK = until, 0
+	a.refining = false
+	a.mode = modeHold
+	a.ceiling = next
+	a.set(until, next)
+	a.lastCut = until
+	a.lastGrow = until
+}
+
+// okRate measures the rate of successful answers over the last span, long
+// enough to hold minSamples of them when it can, never reaching back before
+// from. n is the answers counted.
+func (a *adaptiveRate) okRate(now, from time.Time) (r float64, n int) {
+	span := max(4*a.rtt, minSpan)
+	okSlot := func(s slot) int { return s.ok }
+	for {
+		if start := now.Add(-span); !from.IsZero() && start.Before(from) {
+			span = max(now.Sub(from), 3*slotWidth)
+		}
+		n = a.win.count(now, span, okSlot)
+		if n >= minSamples || span >= maxSpan || (!from.IsZero() && now.Sub(from) <= span) {
+			return a.win.rate(now, span, okSlot), n
+		}
+		span = min(2*span, maxSpan)
+	}
+}
+
+// cut lowers the limit after a 429 for a request sent at sent, after the
+// last cut took effect.
+func (a *adaptiveRate) cut(now, sent time.Time) {
+	sentAt := a.limitAt(sent)
+	from := now.Add(-max(2*a.rtt, minSpan/2)) // start: the last round trips
+	switch a.mode {
+	case modeFind:
+		from = time.Time{} // the rate was near the server's: the last seconds
+	case modeHold:
+		from = a.lastCut // only what came at the limit since the last cut
+	}
+	if from.Before(a.epoch) {
+		from = a.epoch
+	}
+	okRate, n := a.okRate(now, from)
+	reliable := n >= minSamples
+	probing := a.mode == modeHold && now.Sub(a.lastCut) >= a.holdTime() && a.limit >= holdShare*a.ceiling
+	next, m, ceiling := beta*a.limit, modeFind, 0.0
+	switch {
+	case a.mode == modeStart:
+		next = sentAt / 2
+		if n >= 3 {
+			next = max(next, okRate)
+		}
+		a.refining = true
+	case probing && (!reliable || okRate >= beta*a.ceiling):
+		// A probe above the ceiling found the server's rate below the
+		// rate the refused request was sent at.
+		ceiling = max(a.ceiling, probeKeep*sentAt)
+		next, m = holdShare*ceiling, modeHold
+	case reliable:
+		next, m, ceiling = beta*min(okRate, a.limit), modeHold, okRate
+	case a.mode == modeHold:
+		// Refused while holding under the ceiling, too soon after the
+		// last cut to measure well: the ceiling is too high, by what the
+		// few answers since say (at most half), or by beta.
+		ceiling = beta * min(a.ceiling, sentAt)
+		if n >= 3 {
+			ceiling = max(min(okRate, ceiling), a.ceiling/2)
+		}
+		next, m = holdShare*ceiling, modeHold
+	}
+	a.log.Debug("request rate cut after a 429", "from", a.limit, "to", max(next, minRate), "achieved", okRate, "answers", n, "probing", probing)
+	if a.mode != modeStart {
+		a.refining = false
+	}
+	a.mode = m
+	a.ceiling = max(ceiling, minRate)
+	a.set(now, max(next, minRate))
+	a.lastCut = now
+	a.lastGrow = now
+}
+
+// holdTime is how long the limit holds under the ceiling after a cut before
+// it probes above: holdFor, or the time of holdRequests requests at the
+// ceiling if longer, so that a probe's 429 is one in that many requests.
+func (a *adaptiveRate) holdTime() time.Duration {
+	return max(holdFor, time.Duration(holdRequests/a.ceiling*float64(time.Second)))
+}
+
+// refine sharpens the first cut of a start. At that cut the answers of the
+// last round trips came mostly from before the overload (a token bucket's
+// burst), so the estimate is too high; the answers since, which the late
+// 429s come with, arrive at the server's rate. It only ever lowers the
+// limit, at most to a quarter, so a few noisy samples cannot stall the
+// sweep.
 func (a *adaptiveRate) refine(now time.Time) {
 	since := now.Sub(a.lastCut)
-	if !a.discovering || since < 2*slotWidth {
+	if !a.refining || since < 3*slotWidth {
 		return
 	}
 	okSince := func(s slot) int { return s.ok }
-	if a.win.count(now, since, okSince) < minRefineSamples {
+	n := a.win.count(now, since, okSince)
+	if n < minSamples {
 		return
 	}
 	est := a.win.rate(now, since, okSince)
-	next := max(beta*est, a.limit/4, minRate)
+	next := max(est, a.limit/4, minRate)
 	if next >= a.limit {
 		return
 	}
 	a.log.Debug("request rate refined after a 429", "from", a.limit, "to", next, "achieved", est)
 	a.set(now, next)
-	a.ceiling = max(est, minRate)
 }
 
-// grow raises the limit while it is what holds the sweep back.
+// grow raises the limit while it is what holds the sweep back: the limiter
+// made a request wait within the last round trips.
 func (a *adaptiveRate) grow(now time.Time) {
 	dt := now.Sub(a.lastGrow)
-	if dt < growStep || math.IsInf(a.limit, 1) {
+	if dt < growStep || a.rtt == 0 {
+		// Before the first answer nothing is known.
 		return
 	}
 	a.lastGrow = now
-	sent := a.win.rate(now, time.Second, func(s slot) int { return s.sent })
-	if sent < 0.8*a.limit {
+	if now.Sub(a.lastHeld) > max(2*a.rtt, 100*time.Millisecond, time.Duration(2/a.limit*float64(time.Second))) {
 		return
 	}
 	// After idle time, grow as for one second at most.
 	s := min(dt, time.Second).Seconds()
 	var next float64
 	switch {
-	case a.ceiling == 0:
-		next = a.limit * math.Pow(2, s)
-	case a.limit < a.ceiling:
-		gap := a.ceiling - a.limit
-		next = a.limit + max(gap*(1-math.Pow(0.25, s)), 0.02*a.ceiling*s)
-	default:
-		if a.aboveSince.IsZero() {
-			a.aboveSince = now
+	case a.mode == modeStart:
+		factor := 2.0
+		if a.limit*a.rtt.Seconds() >= ssthresh {
+			factor = 1 + startGain
 		}
-		tau := now.Sub(a.aboveSince).Seconds() + s
-		next = a.limit + probeFactor*a.ceiling*s*math.Exp2(tau)
+		next = a.limit * math.Pow(factor, s/max(a.rtt, slotWidth).Seconds())
+	case a.mode == modeFind:
+		// At least two requests a step, so that a 429 can answer it.
+		step := max(a.rtt, findStep, time.Duration(2/a.limit*float64(time.Second)))
+		next = a.limit * math.Pow(1+findGain, s/step.Seconds())
+	case a.limit < holdShare*a.ceiling:
+		gap := holdShare*a.ceiling - a.limit
+		next = a.limit + max(gap*(1-math.Pow(0.25, s)), 0.02*a.ceiling*s)
+		next = min(next, holdShare*a.ceiling)
+	case now.Sub(a.lastCut) < a.holdTime():
+		return
+	default:
+		tau := (now.Sub(a.lastCut) - a.holdTime()).Seconds()
+		next = max(a.limit, holdShare*a.ceiling) + probeFactor*a.ceiling*s*math.Exp2(tau/probeDouble.Seconds())
 		if next > 2*a.ceiling {
-			a.ceiling = 0
-			a.aboveSince = time.Time{}
+			a.mode = modeFind
 		}
 	}
-	a.set(now, next)
+	a.set(now, min(next, maxRate))
 }
 
+// set makes limit the limit from now on.
 func (a *adaptiveRate) set(now time.Time, limit float64) {
 	a.limit = limit
-	a.unlimited.Store(math.IsInf(limit, 1))
 	a.lim.SetLimitAt(now, rate.Limit(limit))
 	a.lim.SetBurstAt(now, burstFor(limit))
+	a.history[a.nHistory%limitHistory] = limitAt{from: now, limit: limit}
+	a.nHistory++
 }
 
-// current returns the limit in requests/s, 0 when unlimited.
+// limitAt returns the limit in force at t, as far as the history goes
+// back (the oldest limit remembered before that).
+func (a *adaptiveRate) limitAt(t time.Time) float64 {
+	got := a.limit
+	for i := a.nHistory - 1; i >= max(0, a.nHistory-limitHistory); i-- {
+		h := a.history[i%limitHistory]
+		got = h.limit
+		if !h.from.After(t) {
+			break
+		}
+	}
+	return got
+}
+
+// current returns the limit in requests/s.
 func (a *adaptiveRate) current() float64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if math.IsInf(a.limit, 1) {
-		return 0
-	}
 	return a.limit
 }
 
-// slot counts events in one slotWidth of time.
-type slot struct {
-	idx                 int64 // slot number since window start
-	sent, ok, throttled int
+// settled returns the rate the server was found to allow (the ceiling),
+// 0 when no 429 ever measured one.
+func (a *adaptiveRate) settled() float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.mode != modeHold {
+		return 0
+	}
+	return a.ceiling
 }
 
-// window is a ring of slots covering the last second.
+// SettledRate is the request rate, per second, the server was found to
+// allow during c's sweeps: the rate of successful answers when it last
+// answered 429. 0 means no 429 measured one. Store it with the run and pass
+// it as the next sweep's Options.InitialRate, so that sweep starts at the
+// rate that worked instead of finding it again.
+func (c *Client) SettledRate() float64 { return c.rate.settled() }
+
+// slot counts the successful answers of one slotWidth of time.
+type slot struct {
+	idx int64 // slot number since window start
+	ok  int
+}
+
+// window is a ring of slots covering the last nSlots × slotWidth.
 type window struct {
 	start time.Time
 	slots [nSlots]slot
@@ -306,10 +529,10 @@ func (w *window) add(now time.Time, f func(*slot)) {
 // count sums count over the slots of the last span.
 func (w *window) count(now time.Time, span time.Duration, count func(slot) int) int {
 	i := w.index(now)
-	n := int64(span / slotWidth)
+	n := min(int64(span/slotWidth), nSlots)
 	total := 0
-	for _, s := range w.slots {
-		if s.idx <= i && s.idx > i-n {
+	for j := i; j > i-n && j >= 0; j-- {
+		if s := w.slots[j%nSlots]; s.idx == j {
 			total += count(s)
 		}
 	}
@@ -321,7 +544,7 @@ func (w *window) count(now time.Time, span time.Duration, count func(slot) int) 
 // window started if that is shorter.
 func (w *window) rate(now time.Time, span time.Duration, count func(slot) int) float64 {
 	i := w.index(now)
-	n := int64(span / slotWidth)
+	n := min(int64(span/slotWidth), nSlots)
 	total := w.count(now, span, count)
 	elapsed := min(time.Duration(n)*slotWidth, now.Sub(w.start))
 	// The current slot is only partly over: count the covered time exactly.

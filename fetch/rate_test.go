@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"testing"
@@ -16,174 +17,218 @@ type fakeClock struct{ t time.Time }
 func (f *fakeClock) now() time.Time      { return f.t }
 func (f *fakeClock) add(d time.Duration) { f.t = f.t.Add(d) }
 func newFakeClock() *fakeClock           { return &fakeClock{t: time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)} }
-func approx(got, want, tol float64) bool { return math.Abs(got-want) <= tol }
-func sendOK(a *adaptiveRate, clk *fakeClock) {
-	a.win.add(clk.now(), func(s *slot) { s.sent++ })
-	a.observe(answered, 20*time.Millisecond)
+
+// Partner Center's documented pace: 500 requests a minute, answers in a few
+// hundred milliseconds. The controller of 3cd366b answered 60–64% of such a
+// sweep's requests 429 and took 1.40 × the ideal time.
+func TestAdaptiveRate_Sweep_FewThrottledAt8PerSecond200ms(t *testing.T) {
+	for _, burst := range []float64{1, 8.33} {
+		t.Run(fmt.Sprintf("burst=%g", burst), func(t *testing.T) {
+			o := simOptions{rate: 8.33, burst: burst, latency: 200 * time.Millisecond, concurrency: 16, requests: simRequests(8.33, 200*time.Millisecond, 16)}
+			res := simulate(t, o)
+			t.Logf("ratio %.3f, 429s %d of %d (%.2f%%), settled %.2f/s", res.ratio(o), res.throttled, res.served+res.throttled, 100*res.share429(), res.settled)
+			if got := res.ratio(o); got > 1.15 {
+				t.Errorf("sweep took %.3f × answered requests ÷ R, want at most 1.15", got)
+			}
+			if got := res.share429(); got >= 0.06 {
+				t.Errorf("%.2f%% of requests were answered 429, want under 6%%", 100*got)
+			}
+			if got := res.settled; math.Abs(got-8.33) > 0.1*8.33 {
+				t.Errorf("settled rate %.2f/s, want within 10%% of the server's 8.33/s", got)
+			}
+		})
+	}
 }
 
-// drive simulates a steady rate of successful answers for d.
-func drive(a *adaptiveRate, clk *fakeClock, perSecond int, d time.Duration) {
-	step := time.Second / time.Duration(perSecond)
-	for el := time.Duration(0); el < d; el += step {
-		clk.add(step)
+// The whole grid users meet, from a cold start, against a bucket with a
+// burst of 1 and of R. The design's target is 1.10 and under 2% 429s; what
+// this controller reaches is bounded here (see BENCHMARKS.md, "The rate
+// matrix", for the cells still above the target), so that a change that makes
+// any cell worse fails.
+func TestAdaptiveRate_Sweep_PartnerCenterPaceGrid(t *testing.T) {
+	const concurrency = 16
+	for _, r := range []float64{5, 8.33, 20, 100} {
+		for _, l := range []time.Duration{100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond} {
+			for _, burst := range []float64{1, r} {
+				t.Run(fmt.Sprintf("R=%g/L=%v/burst=%g", r, l, burst), func(t *testing.T) {
+					o := simOptions{rate: r, burst: burst, latency: l, concurrency: concurrency, requests: simRequests(r, l, concurrency)}
+					res := simulate(t, o)
+					t.Logf("ratio %.3f, 429s %d of %d (%.2f%%), settled %.2f/s", res.ratio(o), res.throttled, res.served+res.throttled, 100*res.share429(), res.settled)
+					if got := res.ratio(o); got > 1.20 {
+						t.Errorf("sweep took %.3f × answered requests ÷ min(R, C/L), want at most 1.20", got)
+					}
+					if got := res.share429(); got >= 0.08 {
+						t.Errorf("%.2f%% of requests were answered 429, want under 8%%", 100*got)
+					}
+				})
+			}
+		}
+	}
+}
+
+// Today's figures at 1,000 requests a second and 20 ms stay: 1.00–1.05 of R
+// per request and under 1% 429s.
+func TestAdaptiveRate_Sweep_KeepsHighRates(t *testing.T) {
+	for _, o := range []simOptions{
+		{rate: 1000, burst: 100, latency: 20 * time.Millisecond, concurrency: 64, requests: 11_500},
+		{rate: 200, burst: 20, latency: 20 * time.Millisecond, concurrency: 16, requests: 2_300},
+	} {
+		t.Run(fmt.Sprintf("R=%g/N=%d", o.rate, o.requests), func(t *testing.T) {
+			res := simulate(t, o)
+			if got := res.ratio(o); got > 1.05 {
+				t.Errorf("sweep took %.3f × answered requests ÷ R, want at most 1.05", got)
+			}
+			if got := res.share429(); got >= 0.0125 {
+				t.Errorf("%.2f%% of requests were answered 429, want about 1%% at most", 100*got)
+			}
+		})
+	}
+}
+
+// The rate-change run at 10/s and 250 ms: the throttle halves after 40 s and
+// doubles back after 80 s; the sweep serves within 10% of the throttle three
+// seconds running within 5 s of the halving and 30 s of the doubling.
+func TestAdaptiveRate_Sweep_FollowsRateChange(t *testing.T) {
+	const phase = 40 * time.Second
+	clk0 := newFakeClock().now()
+	current := 10.0
+	o := simOptions{rate: 10, burst: 1, latency: 250 * time.Millisecond, concurrency: 16, requests: 1100}
+	o.change = func(elapsed time.Duration) simThrottle {
+		want := 10.0
+		if elapsed >= phase && elapsed < 2*phase {
+			want = 5
+		}
+		if want == current {
+			return nil
+		}
+		current = want
+		return &simBucket{rate: want, burst: 1, tokens: 1, last: clk0.Add(elapsed)}
+	}
+	res := simulate(t, o)
+	follow := func(from int, target float64) int {
+		run := 0
+		for i := from; i < len(res.perSecond); i++ {
+			if math.Abs(float64(res.perSecond[i])-target) <= 0.1*target {
+				run++
+			} else {
+				run = 0
+			}
+			if run == 3 {
+				return i - 2 - from
+			}
+		}
+		return -1
+	}
+	halved, doubled := follow(40, 5), follow(80, 10)
+	t.Logf("served a second: %v", res.perSecond)
+	if halved < 0 || halved > 5 {
+		t.Errorf("followed the halving after %d s, want within 5 s", halved)
+	}
+	if doubled < 0 || doubled > 30 {
+		t.Errorf("followed the doubling after %d s, want within 30 s", doubled)
+	}
+}
+
+// Partner Center documents its limits as requests a minute: a sliding
+// window that admits a minute's allowance at once and then refuses
+// everything until the oldest request leaves it. Its long Retry-After
+// pauses every worker instead of each worker being refused in turn.
+func TestAdaptiveRate_Sweep_SlidingWindowPausesEveryone(t *testing.T) {
+	o := simOptions{rate: 5, window: time.Minute, latency: 100 * time.Millisecond, concurrency: 16, requests: 700}
+	res := simulate(t, o)
+	t.Logf("ratio %.3f, 429s %d of %d, settled %.2f/s", res.ratio(o), res.throttled, res.served+res.throttled, res.settled)
+	if res.throttled > 2*o.concurrency {
+		t.Errorf("%d requests answered 429, want at most %d: after the first window's refusals everyone waits", res.throttled, 2*o.concurrency)
+	}
+	if got := res.ratio(o); got > 1.10 {
+		t.Errorf("sweep took %.3f × answered requests ÷ R, want at most 1.10", got)
+	}
+}
+
+// A sweep that starts from the rate the last one settled at needs no
+// start: few 429s and no time lost finding the rate.
+func TestAdaptiveRate_Sweep_StartsFromRememberedRate(t *testing.T) {
+	cold := simOptions{rate: 8.33, burst: 8.33, latency: 250 * time.Millisecond, concurrency: 16, requests: 500}
+	first := simulate(t, cold)
+	warm := cold
+	warm.initial = first.settled
+	second := simulate(t, warm)
+	t.Logf("cold: ratio %.3f, %d 429s, settled %.2f; warm: ratio %.3f, %d 429s", first.ratio(cold), first.throttled, first.settled, second.ratio(warm), second.throttled)
+	if first.settled < 0.9*8.33 || first.settled > 1.1*8.33 {
+		t.Fatalf("settled %.2f/s, want within 10%% of 8.33/s", first.settled)
+	}
+	if second.throttled >= first.throttled || second.ratio(warm) > 1.05 {
+		t.Errorf("warm start: %d 429s and ratio %.3f, want fewer than the cold start's %d and at most 1.05", second.throttled, second.ratio(warm), first.throttled)
+	}
+}
+
+func TestAdaptiveRate_Wait(t *testing.T) {
+	t.Run("a cancelled context ends the wait", func(t *testing.T) {
+		a := newAdaptiveRate(0.5, time.Now, discard)
+		if err := a.wait(context.Background(), false); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := a.wait(ctx, false); err == nil {
+			t.Fatal("wait() = nil with a cancelled context and no token, want its error")
+		}
+	})
+	t.Run("the in-flight bound holds until an answer", func(t *testing.T) {
+		clk := newFakeClock()
+		a := newAdaptiveRate(1000, clk.now, discard)
 		a.mu.Lock()
-		a.grow(clk.now())
+		a.rtt = time.Millisecond // at 980/s: ceil(2×0.98)+2 = 4 in flight
 		a.mu.Unlock()
-		sendOK(a, clk)
-	}
+		for i := range 4 {
+			clk.add(10 * time.Millisecond)
+			if d := simAdmit(a, clk.now(), false); d != 0 {
+				t.Fatalf("request %d: admit() = %v, want 0", i, d)
+			}
+		}
+		clk.add(10 * time.Millisecond)
+		if d := simAdmit(a, clk.now(), false); d != untilAnswer {
+			t.Fatalf("fifth request in flight: admit() = %v, want untilAnswer", d)
+		}
+		a.mu.Lock()
+		woken := a.answered
+		a.mu.Unlock()
+		a.release()
+		select {
+		case <-woken:
+		default:
+			t.Fatal("release() did not wake the waiter")
+		}
+		if d := simAdmit(a, clk.now(), false); d != 0 {
+			t.Fatalf("after one answer: admit() = %v, want 0", d)
+		}
+	})
 }
 
-func TestAdaptiveRate_StartsUnlimited(t *testing.T) {
+// A 429 for a request sent before the last cut is the same overload
+// answering late: the limit is cut once.
+func TestAdaptiveRate_Observe_OneCutPerOverload(t *testing.T) {
 	clk := newFakeClock()
-	a := newAdaptiveRate(0, clk.now, discard)
-	if got := a.current(); got != 0 {
-		t.Fatalf("current() = %v, want 0 (unlimited)", got)
+	a := newAdaptiveRate(100, clk.now, discard)
+	var sent []time.Time
+	for range 200 { // two seconds at the limit, all answered
+		clk.add(10 * time.Millisecond)
+		simAdmit(a, clk.now(), false)
+		sent = append(sent, clk.now())
+		a.observe(answered, clk.now().Add(-50*time.Millisecond), 0)
+		simRelease(a)
 	}
-	drive(a, clk, 400, 2*time.Second)
-	if got := a.current(); got != 0 {
-		t.Fatalf("current() after 2 s without 429 = %v, want still unlimited", got)
-	}
-	if err := a.wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestAdaptiveRate_CutOncePerBurst(t *testing.T) {
-	clk := newFakeClock()
-	a := newAdaptiveRate(0, clk.now, discard)
-	drive(a, clk, 300, time.Second)
-	a.observe(throttled, 20*time.Millisecond)
+	clk.add(10 * time.Millisecond)
+	a.observe(throttled, sent[len(sent)-5], time.Second)
 	first := a.current()
-	if !approx(first, beta*300, 30) {
-		t.Fatalf("limit after the first 429 = %v, want about %v (beta × achieved 300/s)", first, beta*300)
+	if first >= 100 {
+		t.Fatalf("limit after a 429 = %v, want below 100", first)
 	}
-	for range 10 { // the rest of the same overload, inside the guard
+	for _, s := range sent[len(sent)-4:] { // sent before the cut
 		clk.add(time.Millisecond)
-		a.observe(throttled, 20*time.Millisecond)
+		a.observe(throttled, s, time.Second)
 	}
 	if got := a.current(); got != first {
-		t.Fatalf("limit after a burst of 429s = %v, want %v (counted once)", got, first)
-	}
-	clk.add(time.Second)
-	drive(a, clk, 100, 500*time.Millisecond)
-	a.observe(throttled, 20*time.Millisecond)
-	if got := a.current(); got > beta*first+1 {
-		t.Fatalf("limit after a later 429 = %v, want at most beta × %v", got, first)
-	}
-}
-
-func TestAdaptiveRate_FewSamplesNoCut(t *testing.T) {
-	clk := newFakeClock()
-	a := newAdaptiveRate(0, clk.now, discard)
-	sendOK(a, clk)
-	a.observe(throttled, 20*time.Millisecond)
-	if got := a.current(); got != 0 {
-		t.Fatalf("current() = %v after one 429 with no traffic, want unlimited (Retry-After handles it)", got)
-	}
-}
-
-func TestAdaptiveRate_Grow(t *testing.T) {
-	t.Run("slow start doubles", func(t *testing.T) {
-		clk := newFakeClock()
-		a := newAdaptiveRate(50, clk.now, discard)
-		for range 10 { // the workers keep up with the limit
-			drive(a, clk, int(a.current()), 100*time.Millisecond)
-		}
-		if got := a.current(); got < 85 || got > 115 {
-			t.Fatalf("limit after 1 s saturated at 50/s = %v, want about 100", got)
-		}
-	})
-	t.Run("no growth when not binding", func(t *testing.T) {
-		clk := newFakeClock()
-		a := newAdaptiveRate(100, clk.now, discard)
-		drive(a, clk, 20, 3*time.Second)
-		if got := a.current(); got != 100 {
-			t.Fatalf("limit = %v, want 100: an idle limiter must not grow", got)
-		}
-	})
-	t.Run("back near the ceiling fast, then gently", func(t *testing.T) {
-		clk := newFakeClock()
-		a := newAdaptiveRate(0, clk.now, discard)
-		drive(a, clk, 200, time.Second)
-		a.observe(throttled, 20*time.Millisecond)
-		cut := a.current()
-		drive(a, clk, int(cut), time.Second)
-		after1 := a.current()
-		if after1 < 0.95*a.ceiling || after1 > 1.02*a.ceiling {
-			t.Fatalf("limit 1 s after a cut to %v = %v, want within a few %% of the ceiling %v", cut, after1, a.ceiling)
-		}
-		drive(a, clk, int(after1), time.Second)
-		if got := a.current(); got > 1.2*a.ceiling {
-			t.Fatalf("limit 2 s after the cut = %v, want a gentle probe above the ceiling %v", got, a.ceiling)
-		}
-	})
-}
-
-// A second overload soon after a cut is judged on the few answers since
-// the cut: too few to measure a rate, so the limit is cut by beta, not to
-// whatever those few answers suggest.
-func TestAdaptiveRate_CutSoonAfterCut(t *testing.T) {
-	clk := newFakeClock()
-	a := newAdaptiveRate(0, clk.now, discard)
-	drive(a, clk, 200, time.Second)
-	a.observe(throttled, 20*time.Millisecond)
-	first := a.current()
-	for range 3 { // three answers in the next 70 ms
-		clk.add(23 * time.Millisecond)
-		sendOK(a, clk)
-	}
-	clk.add(time.Millisecond)
-	a.observe(throttled, 20*time.Millisecond) // sent 50 ms after the cut: new evidence
-	got := a.current()
-	if got > beta*first+1 {
-		t.Fatalf("limit after a second overload = %v, want at most beta × %v", got, first)
-	}
-	if got < 0.95*beta*first {
-		t.Fatalf("limit after a second overload = %v, want about beta × %v, not a rate measured on 3 answers", got, first)
-	}
-}
-
-// A server whose rate doubled answers no 429 at the old ceiling: the probe
-// above the ceiling must find the new rate within seconds, not creep.
-func TestAdaptiveRate_FindsDoubledRate(t *testing.T) {
-	clk := newFakeClock()
-	a := newAdaptiveRate(0, clk.now, discard)
-	drive(a, clk, 200, time.Second)
-	a.observe(throttled, 20*time.Millisecond)
-	ceiling := a.ceiling
-	var elapsed, above time.Duration
-	for a.current() < 2*ceiling && elapsed < 20*time.Second {
-		drive(a, clk, int(a.current()), 100*time.Millisecond)
-		elapsed += 100 * time.Millisecond
-		if a.current() > ceiling {
-			above += 100 * time.Millisecond
-		}
-	}
-	if above > 6*time.Second || elapsed > 8*time.Second {
-		t.Fatalf("limit took %v after the cut, %v of it above the ceiling %v, to reach twice the ceiling with no 429; want at most 8 s and 6 s",
-			elapsed, above, ceiling)
-	}
-}
-
-func TestAdaptiveRate_RefineFirstCut(t *testing.T) {
-	clk := newFakeClock()
-	a := newAdaptiveRate(0, clk.now, discard)
-	drive(a, clk, 800, 300*time.Millisecond) // unthrottled fast start
-	a.observe(throttled, 20*time.Millisecond)
-	first := a.current()
-	if first < 500 {
-		t.Fatalf("first cut = %v, want it from the fast start's rate (about %v)", first, beta*800)
-	}
-	// The requests in flight come back: 429s, with the server passing 200/s.
-	for range 8 {
-		clk.add(5 * time.Millisecond)
-		sendOK(a, clk)
-		for range 3 {
-			a.observe(throttled, 20*time.Millisecond)
-		}
-	}
-	if got := a.current(); got > 0.5*first || got < first/4 {
-		t.Fatalf("limit after the in-flight 429s = %v, want it refined well below %v (the server passed 200/s)", got, first)
+		t.Fatalf("limit after late 429s = %v, want %v: one overload is one cut", got, first)
 	}
 }

@@ -35,10 +35,11 @@ func (c *Client) get(ctx context.Context, cl call) error {
 	refreshed := false
 	throttles, failures := 0, 0
 	for {
-		if err := c.rate.wait(ctx); err != nil {
+		if err := c.rate.wait(ctx, failures > 0 || refreshed); err != nil {
 			return err
 		}
 		o := c.attempt(ctx, cl, requestID)
+		c.rate.release()
 		if o.err == nil {
 			return nil
 		}
@@ -103,7 +104,7 @@ func (c *Client) attempt(ctx context.Context, cl call, requestID string) outcome
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.rate.observe(noAnswer, time.Since(start))
+		c.rate.observe(noAnswer, start, 0)
 		if ctx.Err() != nil {
 			return outcome{err: ctx.Err(), token: tok}
 		}
@@ -118,11 +119,11 @@ func (c *Client) attempt(ctx context.Context, cl call, requestID string) outcome
 	switch {
 	case isThrottled:
 		c.throttled.Add(1)
-		c.rate.observe(throttled, time.Since(start))
+		c.rate.observe(throttled, start, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
 	case rerr != nil:
-		c.rate.observe(noAnswer, time.Since(start))
+		c.rate.observe(noAnswer, start, 0)
 	default:
-		c.rate.observe(answered, time.Since(start))
+		c.rate.observe(answered, start, 0)
 	}
 	o := outcome{status: resp.StatusCode, token: tok}
 	switch {
