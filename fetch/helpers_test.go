@@ -77,3 +77,16 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 // bothTypes tracks the two agreement types the fixtures hold.
 var bothTypes = []string{TypeMCA, TypeMCloudA}
+
+// waitUntil polls cond until it holds, failing the test if it does not
+// within 10 seconds: a polling loop never waits forever.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -222,9 +222,7 @@ func TestClient_RetryHonoursContext(t *testing.T) {
 		_, err := c.Agreements(ctx, "c")
 		done <- err
 	}()
-	for len(fs.requestIDs()) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the first request", func() bool { return len(fs.requestIDs()) > 0 })
 	cancel()
 	select {
 	case err := <-done:

@@ -174,9 +174,7 @@ func TestClient_Sweep_Cancel(t *testing.T) {
 		done <- c.Sweep(ctx, customers, func(Result) error { results.Add(1); return nil })
 	}()
 	// Wait until the four workers are all held by the server, then cancel.
-	for srv.Stats().Agreements < 14 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "14 agreements requests", func() bool { return srv.Stats().Agreements >= 14 })
 	cancel()
 	select {
 	case err := <-done:

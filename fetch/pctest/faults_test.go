@@ -167,9 +167,7 @@ func TestServer_CloseReleasesHeldRequests(t *testing.T) {
 		_, _, err := rawDo(req, 0)
 		errc <- err
 	}()
-	for s.Stats().Agreements == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the held request", func() bool { return s.Stats().Agreements > 0 })
 	s.Close()
 	<-errc
 }

@@ -67,3 +67,16 @@ func get(tb testing.TB, s *Server, path string) (*http.Response, []byte) {
 func decodeJSON(r io.Reader, v any) error {
 	return json.NewDecoder(r).Decode(v)
 }
+
+// waitUntil polls cond until it holds, failing the test if it does not
+// within 10 seconds: a polling loop never waits forever.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
