@@ -53,9 +53,10 @@ type Options struct {
 	// asked its direct-sign status, as is one with none. Zero turns the
 	// check off: any record of the Required type is enough.
 	CurrentSince time.Time
-	// InitialRate is the request rate (per second) the adaptive limiter starts
-	// at. 0 starts unlimited: the limit is set from the rate actually achieved
-	// at the first 429 (see rate.go).
+	// InitialRate is the request rate (per second) the server was found to
+	// allow last time (a previous Client's SettledRate, stored with the run):
+	// the adaptive limiter starts just under it. 0 starts slowly and finds
+	// the rate (see rate.go).
 	InitialRate float64
 	Logger      *slog.Logger // [discard]
 }

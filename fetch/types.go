@@ -43,5 +43,5 @@ type Stats struct {
 	Requests  int64   // HTTP requests sent
 	Throttled int64   // 429 answers seen
 	Retries   int64   // requests that repeated an earlier one
-	Rate      float64 // current adaptive limit in requests/s; 0 means unlimited
+	Rate      float64 // current adaptive limit in requests/s
 }
