@@ -56,6 +56,9 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	opts.Report = writeOptions(cfg)
 	opts.Logger = log
 	opts.Now = m.Now
+	if opts.Notify != nil {
+		opts.Notify.Sender.Sleep = m.NotifySleep
+	}
 	if kind == "backfill" {
 		opts.Progress = m.newProgress(log)
 	}

@@ -40,6 +40,9 @@ type Main struct {
 	Stderr io.Writer
 	Getenv func(string) string
 	Now    func() time.Time
+
+	// NotifySleep waits between a notification's retries; nil: a real timer.
+	NotifySleep func(ctx context.Context, d time.Duration) error
 }
 
 // NewMain returns a Main wired to the process.
@@ -91,6 +94,7 @@ Usage:
   mcawatch report   [--run ID] [--against ID] [--out DIR] [--db FILE]
   mcawatch runs     [--db FILE]                       lists stored runs
   mcawatch bench    [--customers N,N] [--throttle R]  measures the whole job against the built-in Partner Center
+  mcawatch notify   --test [--config FILE]            sends a test message to every notify channel
   mcawatch version
 
 Run "mcawatch COMMAND -h" for a command's flags.
@@ -125,6 +129,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.runRuns(ctx, rest)
 	case "bench":
 		err = m.runBench(ctx, rest)
+	case "notify":
+		err = m.runNotify(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "mcawatch", version)
 	case "help", "-h", "-help", "--help":

@@ -76,6 +76,9 @@ func (m *Main) loadForSweep(c commonFlags) (config.Config, *slog.Logger, error) 
 	if err := cfg.CheckSecrets(); err != nil {
 		return cfg, nil, usage(err)
 	}
+	if err := cfg.CheckNotifySecrets(); err != nil {
+		return cfg, nil, usage(err)
+	}
 	log, err := newLogger(m.Stderr, cfg.Log.Level)
 	return cfg, log, usage(err)
 }
@@ -169,6 +172,7 @@ type sweepSetup struct {
 	db        *storage.DB
 	settings  agreementSettings
 	maxDrop   jobs.DropLimit
+	notify    *jobs.Notifier // nil: no notify channel configured
 }
 
 // options are the SweepOptions the setup fixes.
@@ -179,6 +183,7 @@ func (s *sweepSetup) options() jobs.SweepOptions {
 		Required:     s.settings.required,
 		CurrentSince: s.settings.currentSince,
 		MaxDrop:      &s.maxDrop,
+		Notify:       s.notify,
 	}
 }
 
@@ -206,6 +211,9 @@ func prepareSweep(cfg config.Config, log *slog.Logger, resume bool) (*sweepSetup
 	}
 	s.maxDrop = jobs.DropLimit{Percent: percent, Count: count}
 	s.settings = agreementSettings{types: cfg.Agreements.Types, required: cfg.Agreements.Required, currentSince: currentSince}
+	if s.notify, err = newNotifier(cfg); err != nil {
+		return nil, err
+	}
 	if s.db, err = openDB(cfg, log, false); err != nil {
 		return nil, err
 	}
