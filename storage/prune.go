@@ -145,8 +145,15 @@ func planPrune(ctx context.Context, q queryer, r Retention) (removed, kept []Pru
 			gone[run.ID] = RemoveFailed
 		}
 	}
-	if err := keepNeeded(ctx, q, runs, reasons, gone); err != nil {
-		return nil, nil, err
+	// Only complete runs are ever needed: with none to remove, there is
+	// nothing to look up (the nightly case of a policy that keeps all).
+	for _, why := range gone {
+		if why == RemoveByPolicy {
+			if err := keepNeeded(ctx, q, runs, reasons, gone); err != nil {
+				return nil, nil, err
+			}
+			break
+		}
 	}
 	for i := len(runs) - 1; i >= 0; i-- {
 		run := runs[i]
