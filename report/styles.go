@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -13,13 +12,17 @@ type xlsxStyles struct {
 	title    int // the Summary title
 	label    int // bold labels on Summary
 	link     int // hyperlink look
+	note     int // grey explanatory text
+	good     int // a change for the better (green)
+	bad      int // a change for the worse (red)
 	date     int // yyyy-mm-dd: a date at midnight UTC
 	dateTime int // yyyy-mm-dd hh:mm: any other instant (UTC)
 }
 
-// The two date formats. A cell at midnight UTC (as Partner Center dates
-// agreed usually are) shows only the date; any other instant (run starts,
-// missing_since) shows date and time. Both are real date cells, in UTC.
+// The two date formats, one a column: days (dates agreed, the cut-off)
+// show only the date; instants whose time matters (run starts,
+// missing_since) show date and time, under a header that says UTC. Both
+// are real date cells, in UTC.
 const (
 	dateFormat     = "yyyy-mm-dd"
 	dateTimeFormat = "yyyy-mm-dd hh:mm"
@@ -42,6 +45,9 @@ func newStyles(f *excelize.File) (xlsxStyles, error) {
 		{&s.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
 		{&s.label, &excelize.Style{Font: &excelize.Font{Bold: true}}},
 		{&s.link, &excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}}},
+		{&s.note, &excelize.Style{Font: &excelize.Font{Color: "595959"}, Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}}},
+		{&s.good, &excelize.Style{Font: &excelize.Font{Color: "2E7D32", Bold: true}, Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}}},
+		{&s.bad, &excelize.Style{Font: &excelize.Font{Color: "C62828", Bold: true}, Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}}},
 		{&s.date, &excelize.Style{CustomNumFmt: &dateFmt}},
 		{&s.dateTime, &excelize.Style{CustomNumFmt: &dateTimeFmt}},
 	}
@@ -53,12 +59,4 @@ func newStyles(f *excelize.File) (xlsxStyles, error) {
 		*spec.id = id
 	}
 	return s, nil
-}
-
-// dateStyle picks the date format for one instant.
-func (s xlsxStyles) dateStyle(t time.Time) int {
-	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
-		return s.date
-	}
-	return s.dateTime
 }
