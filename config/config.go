@@ -144,6 +144,10 @@ type Report struct {
 	Dir string `yaml:"dir"`
 	// Formats is a non-empty subset of "xlsx" and "csv".
 	Formats []string `yaml:"formats"`
+	// CSVBOM (report.csv_bom) starts each CSV file with a UTF-8 byte-order
+	// mark, so Excel reads a double-clicked file as UTF-8. Default off: the
+	// contract's CSV has none.
+	CSVBOM bool `yaml:"csv_bom"`
 }
 
 // Schedule is the built-in scheduler's timing.
