@@ -39,6 +39,13 @@ type ServeOptions struct {
 	Logger   *slog.Logger
 	// Sweep runs one sweep; its context is cancelled when Serve stops.
 	Sweep func(ctx context.Context) error
+	// RunAtStart runs a first sweep as Serve starts, before the schedule's
+	// first tick (serve --now): a new installation shows its first report,
+	// health and metrics without waiting for the night.
+	RunAtStart bool
+	// Next, when set, is told when each next sweep is due (the metrics'
+	// next run time).
+	Next func(time.Time)
 }
 
 // Serve runs Sweep at every tick of Schedule until ctx is cancelled. Sweeps
@@ -72,23 +79,8 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		running bool
 		since   time.Time
 	)
-	for {
-		now := clock.Now()
-		next := opts.Schedule.Next(now)
-		if next.IsZero() {
-			return fmt.Errorf("serve: the schedule has no next run after %s", now.Format(time.RFC3339))
-		}
-		log.Info("next sweep scheduled", "at", next.Format(time.RFC3339), "in", next.Sub(now).Round(time.Second))
-		select {
-		case <-ctx.Done():
-			log.Info("stopping: waiting for the running sweep to finish")
-			cancelSweeps()
-			wg.Wait()
-			log.Info("stopped")
-			return nil
-		case <-clock.After(next.Sub(now)):
-		}
-
+	// start runs one sweep unless one is still running, which it logs.
+	start := func(tick time.Time) {
 		mu.Lock()
 		busy, busySince := running, since
 		if !busy {
@@ -96,8 +88,8 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		}
 		mu.Unlock()
 		if busy {
-			log.Warn("sweep still running: tick skipped", "tick", next.Format(time.RFC3339), "running_since", busySince.Format(time.RFC3339))
-			continue
+			log.Warn("sweep still running: tick skipped", "tick", tick.Format(time.RFC3339), "running_since", busySince.Format(time.RFC3339))
+			return
 		}
 		wg.Add(1)
 		go func() {
@@ -122,5 +114,31 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 				log.Error("scheduled sweep failed", "err", err)
 			}
 		}()
+	}
+	if opts.RunAtStart {
+		start(clock.Now())
+	}
+	for {
+		now := clock.Now()
+		next := opts.Schedule.Next(now)
+		if next.IsZero() {
+			cancelSweeps()
+			wg.Wait()
+			return fmt.Errorf("serve: the schedule has no next run after %s", now.Format(time.RFC3339))
+		}
+		if opts.Next != nil {
+			opts.Next(next)
+		}
+		log.Info("next sweep scheduled", "at", next.Format(time.RFC3339), "in", next.Sub(now).Round(time.Second))
+		select {
+		case <-ctx.Done():
+			log.Info("stopping: waiting for the running sweep to finish")
+			cancelSweeps()
+			wg.Wait()
+			log.Info("stopped")
+			return nil
+		case <-clock.After(next.Sub(now)):
+		}
+		start(next)
 	}
 }
