@@ -178,6 +178,13 @@ func (w walker) value(n *yaml.Node, f reflect.Value, path string) {
 			return
 		}
 		f.SetInt(int64(i))
+	case f.Kind() == reflect.Bool:
+		var b bool
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
+			w.p.add(line, path, "must be true or false, got %s", describe(n))
+			return
+		}
+		f.SetBool(b)
 	default:
 		w.p.add(line, path, "cannot be set from a file")
 	}
