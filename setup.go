@@ -278,7 +278,7 @@ func openDB(cfg config.Config, log *slog.Logger, readOnly bool) (*storage.DB, er
 }
 
 func writeOptions(cfg config.Config) report.WriteOptions {
-	return report.WriteOptions{Dir: cfg.Report.Dir, Formats: cfg.Report.Formats}
+	return report.WriteOptions{Dir: cfg.Report.Dir, Formats: cfg.Report.Formats, CSVBOM: cfg.Report.CSVBOM}
 }
 
 // parseFailOn checks a --fail-on value.
