@@ -52,6 +52,10 @@ func (m *Main) scheduledSweep(ctx context.Context, cfg config.Config, log *slog.
 	opts := setup.options()
 	opts.Kind = "run"
 	opts.Report = writeOptions(cfg)
+	if sched, err := config.ParseSchedule(cfg.Schedule.Cron); err == nil {
+		// The Summary says when the next sweep comes.
+		opts.Report.NextRun = sched.Next(m.Now())
+	}
 	opts.Logger = log
 	opts.Now = m.Now
 	_, err = jobs.Sweep(ctx, setup.db, setup.client, opts)
