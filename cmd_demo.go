@@ -31,7 +31,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if *n < 1 || *n > 1_000_000 {
 		return fmt.Errorf("demo: --customers %d: want 1 to 1000000", *n)
 	}
-	log, err := newLogger(m.Stderr, *logLevel)
+	log, err := m.newLogger(*logLevel)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	failOnFlag := fs.String("fail-on", "", "exit 3 when the report has `missing` rows, missing or `outdated` rows, or `changes` (new, removed, newly missing or newly outdated)")
 	resume := fs.Bool("resume", false, "continue the newest interrupted run (with the settings it was started with) instead of starting a new one")
 	acceptDrop := fs.Bool("accept-drop", false, "confirm that the customer list really shrank beyond customers.max_drop")
+	metricsFile := fs.String("metrics-file", "", "also write the sweep's metrics to `file` in the node_exporter textfile format (atomically)")
 	var since sinceFlag
 	if kind == "backfill" {
 		fs.Var(&since, "since", "on a first run, report acceptances dated on or after `DATE` (YYYY-MM-DD) as new")
@@ -59,10 +60,12 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	if opts.Notify != nil {
 		opts.Notify.Sender.Sleep = m.NotifySleep
 	}
-	if kind == "backfill" {
-		opts.Progress = m.newProgress(log)
-	}
+	opts.Progress = m.newProgress(log)
+	started := m.Now()
 	out, err := jobs.Sweep(ctx, setup.db, setup.client, opts)
+	if *metricsFile != "" {
+		m.writeMetricsFile(ctx, *metricsFile, started, out, setup.client.Stats(), err, log)
+	}
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,8 @@ import (
 	_ "time/tzdata"
 )
 
-// version is stamped by the build (-ldflags "-X main.version=…").
-var version = "dev"
+// version is this build's version (see buildVersion).
+var version = buildVersion()
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -40,6 +40,10 @@ type Main struct {
 	Stderr io.Writer
 	Getenv func(string) string
 	Now    func() time.Time
+
+	// logFormatFlag is --log-format, taken out of the arguments by Run
+	// because every command accepts it; "" chooses by the terminal.
+	logFormatFlag string
 
 	// NotifySleep waits between a notification's retries; nil: a real timer.
 	NotifySleep func(ctx context.Context, d time.Duration) error
@@ -88,16 +92,18 @@ const usageText = `mcawatch reports which customers have not accepted the Micros
 
 Usage:
   mcawatch demo     [--out DIR] [--customers N]       a whole sweep against the built-in Partner Center
-  mcawatch run      [--config FILE] [--out DIR] [--db FILE] [--json] [--fail-on missing|outdated|changes] [--accept-drop] [--resume]
+  mcawatch run      [--config FILE] [--out DIR] [--db FILE] [--json] [--fail-on missing|outdated|changes] [--accept-drop] [--resume] [--metrics-file F]
   mcawatch backfill [same as run] [--since DATE]
-  mcawatch serve    [--config FILE]                   sweeps on the configured cron schedule
+  mcawatch serve    [--config FILE] [--now]           sweeps on the configured cron schedule; /healthz, /metrics on serve.listen
   mcawatch report   [--run ID] [--against ID] [--out DIR] [--db FILE]
   mcawatch runs     [--db FILE]                       lists stored runs
   mcawatch bench    [--customers N,N] [--throttle R]  measures the whole job against the built-in Partner Center
   mcawatch notify   --test [--config FILE]            sends a test message to every notify channel
-  mcawatch version
+  mcawatch check    [--config FILE]                   checks config, database, token and one Partner Center call
+  mcawatch version                                    (or --version) the version this binary was built as
 
-Run "mcawatch COMMAND -h" for a command's flags.
+Every command takes --log-format text|json (default: text on a terminal, JSON
+otherwise). Run "mcawatch COMMAND -h" for a command's flags.
 
 Exit status:
   0    success (customers that failed are on the Errors sheet)
@@ -111,11 +117,19 @@ Exit status:
 
 // Run runs the subcommand named by args[0] and returns the exit status.
 func (m *Main) Run(ctx context.Context, args []string) int {
+	format, args, err := takeLogFormat(args)
+	if err != nil {
+		fmt.Fprintln(m.Stderr, "mcawatch:", err)
+		return exitUsage
+	}
+	m.logFormatFlag = format
 	if len(args) == 0 {
 		fmt.Fprint(m.Stderr, usageText)
 		return exitUsage
 	}
-	var err error
+	if wantsHelp(args[1:]) {
+		fmt.Fprint(m.Stderr, helpHeader(args[0]))
+	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "demo":
 		err = m.runDemo(ctx, rest)
@@ -131,8 +145,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.runBench(ctx, rest)
 	case "notify":
 		err = m.runNotify(ctx, rest)
-	case "version":
-		fmt.Fprintln(m.Stdout, "mcawatch", version)
+	case "check":
+		err = m.runCheck(ctx, rest)
+	case "version", "--version", "-version":
+		err = m.runVersion(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usageText)
 	default:
@@ -141,7 +157,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	}
 	code := exitCode(ctx, err)
 	if code != exitOK && err.Error() != "" {
-		fmt.Fprintln(m.Stderr, "mcawatch:", err)
+		m.printFatal(err, code)
 	}
 	return code
 }

@@ -79,7 +79,7 @@ func (m *Main) loadForSweep(c commonFlags) (config.Config, *slog.Logger, error) 
 	if err := cfg.CheckNotifySecrets(); err != nil {
 		return cfg, nil, usage(err)
 	}
-	log, err := newLogger(m.Stderr, cfg.Log.Level)
+	log, err := m.newLogger(cfg.Log.Level)
 	return cfg, log, usage(err)
 }
 
@@ -90,29 +90,12 @@ func (m *Main) openStore(c commonFlags) (config.Config, *storage.DB, error) {
 	if err != nil {
 		return cfg, nil, err
 	}
-	log, err := newLogger(m.Stderr, cfg.Log.Level)
+	log, err := m.newLogger(cfg.Log.Level)
 	if err != nil {
 		return cfg, nil, usage(err)
 	}
 	db, err := openDB(cfg, log, true)
 	return cfg, db, err
-}
-
-// newLogger writes to stderr: text on a terminal, JSON otherwise, so a
-// person reads it easily and a log collector parses it reliably.
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if level == "" {
-		level = "info"
-	}
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	if isTerminal(w) {
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	}
-	return slog.New(slog.NewJSONHandler(w, opts)), nil
 }
 
 func isTerminal(w io.Writer) bool {
