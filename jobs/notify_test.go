@@ -462,3 +462,39 @@ func TestSweep_Notify_SMTPDownKeepsReportAndOutcome(t *testing.T) {
 	assertNoSecret(t, "the log", logs.String(), password)
 	assertNoSecret(t, "the record", recs[0].Outcome, password)
 }
+
+// TestNotifier_Report_RestartedProcessDoesNotRepeat is a scheduler that
+// stopped and started again: a new Notifier on a newly opened database
+// finds the run already notified.
+func TestNotifier_Report_RestartedProcessDoesNotRepeat(t *testing.T) {
+	srv := newServer(t, 30, pctest.Faults{})
+	cs := srv.Customers()
+	srv.SetFaults(pctest.Faults{Customers: map[string]pctest.Fault{cs[1].ID: pctest.Fault404}})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.db")
+	db, err := storage.Open(path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := newReceiver(t, 0)
+	channels := func() []notify.Channel { return []notify.Channel{mustWebhook(t, "json", hook, 1)} }
+	opts := SweepOptions{Kind: "run", Report: report.WriteOptions{Dir: filepath.Join(dir, "reports")},
+		Notify: &Notifier{On: []string{notify.TriggerErrors}, Channels: channels()}}
+	out, err := Sweep(context.Background(), db, newClient(t, srv, 4), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(hook.received()); n != 1 {
+		t.Fatalf("webhook got %d messages for a run with an error, want 1", n)
+	}
+
+	again := mustOpenDB(t, path)
+	restarted := &Notifier{On: []string{notify.TriggerErrors}, Channels: channels()}
+	restarted.Report(context.Background(), again, out, nil)
+	if n := len(hook.received()); n != 1 {
+		t.Fatalf("after a restart the webhook got %d messages, want still 1", n)
+	}
+}
