@@ -18,7 +18,7 @@ func emailText(m Message, note string) string {
 			b.WriteString("- " + moreLine(s.More) + "\n")
 		}
 	}
-	if !m.Test {
+	if m.showsCounts() {
 		b.WriteString("\nCounts\n")
 		for _, f := range m.facts() {
 			b.WriteString(f[0] + ": " + f[1] + "\n")
@@ -62,7 +62,7 @@ func emailHTML(m Message, note string) (string, error) {
 		Title: m.Title(), Summary: m.Summary(), ReportDir: m.ReportDir, Note: note,
 		Sections: m.sections(emailMaxItems), MoreLine: moreLine,
 	}
-	if !m.Test {
+	if m.showsCounts() {
 		data.Facts = m.facts()
 	}
 	var b strings.Builder

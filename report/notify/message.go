@@ -95,6 +95,10 @@ func (m Message) Title() string {
 		return "mcawatch: test message"
 	}
 	run := fmt.Sprintf("mcawatch %s %d", m.kind(), m.RunID)
+	if m.RunID == 0 {
+		// A sweep that failed before its run was stored has no number.
+		run = "mcawatch " + m.kind()
+	}
 	switch m.Outcome {
 	case OutcomeFailed:
 		return run + " failed"
@@ -148,6 +152,13 @@ func (m Message) kind() string {
 		return "run"
 	}
 	return m.RunKind
+}
+
+// showsCounts reports whether m's counts mean anything: a finished run's
+// do; a test message has none, and a failed or interrupted sweep's are not
+// a report's.
+func (m Message) showsCounts() bool {
+	return !m.Test && m.Outcome != OutcomeFailed && m.Outcome != OutcomeInterrupted
 }
 
 // facts are the counts as label/value pairs, in the order every format

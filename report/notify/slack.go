@@ -37,7 +37,7 @@ func slackPayload(m Message) ([]byte, error) {
 		{Type: "header", Text: &slackText{Type: "plain_text", Text: cut(m.Title(), slackMaxHeaderText)}},
 		{Type: "section", Text: &slackText{Type: "mrkdwn", Text: cut(slackEscape(m.Summary()), slackMaxSectionText)}},
 	}
-	if !m.Test {
+	if m.showsCounts() {
 		var counts []string
 		for _, f := range m.facts() {
 			counts = append(counts, "*"+f[0]+":* "+f[1])

@@ -58,7 +58,7 @@ func teamsPayload(m Message) ([]byte, error) {
 		title,
 		{Type: "TextBlock", Text: cardText(m.Summary()), Wrap: true},
 	}
-	if !m.Test {
+	if m.showsCounts() {
 		var facts []adaptiveFact
 		for _, f := range m.facts() {
 			facts = append(facts, adaptiveFact{Title: f[0], Value: f[1]})
