@@ -427,15 +427,17 @@ func (a *adaptiveRate) grow(now time.Time) {
 	var next float64
 	switch {
 	case a.mode == modeStart:
+		// At most one round trip's growth at a time, however long since
+		// the last: only answers tell that the last growth was fine.
 		factor := 2.0
 		if a.limit*a.rtt.Seconds() >= ssthresh {
 			factor = 1 + startGain
 		}
-		next = a.limit * math.Pow(factor, s/max(a.rtt, slotWidth).Seconds())
+		next = a.limit * math.Pow(factor, min(s/max(a.rtt, slotWidth).Seconds(), 1))
 	case a.mode == modeFind:
 		// At least two requests a step, so that a 429 can answer it.
 		step := max(a.rtt, findStep, time.Duration(2/a.limit*float64(time.Second)))
-		next = a.limit * math.Pow(1+findGain, s/step.Seconds())
+		next = a.limit * math.Pow(1+findGain, min(s/step.Seconds(), 1))
 	case a.limit < holdShare*a.ceiling:
 		gap := holdShare*a.ceiling - a.limit
 		next = a.limit + max(gap*(1-math.Pow(0.25, s)), 0.02*a.ceiling*s)
