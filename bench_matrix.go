@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,9 +136,12 @@ type matrixResult struct {
 	Served    int64   // answered requests (not 429)
 	Throttled int64   // 429 answers
 	Failed    int     // customers whose result was an error
-	Settled   float64 // the client's limit at the end, requests/s; 0 = unlimited
-	Ratio     float64 // Seconds ÷ (Served ÷ min(R, C/L))
-	Share429  float64 // Throttled ÷ all requests
+	// GaveUp counts the failed customers whose last answer was a 429: they
+	// ran out of attempts while throttled.
+	GaveUp   int
+	Settled  float64 // the client's limit at the end, requests/s; 0 = unlimited
+	Ratio    float64 // Seconds ÷ (Served ÷ min(R, C/L))
+	Share429 float64 // Throttled ÷ all requests
 }
 
 // matrixCells lists o's cells, slowest first so that the parallel runs end
@@ -186,8 +190,8 @@ func runRateMatrix(ctx context.Context, w io.Writer, o matrixOptions) ([]matrixR
 				results[i], errs[i] = runMatrixCell(ctx, cells[i], o)
 				printMu.Lock()
 				r := results[i]
-				fmt.Fprintf(w, "  R=%g/s L=%v %s: %d customers, %.1f s, ratio %.3f, 429s %.2f%%, settled %.2f/s\n",
-					r.Rate, r.Latency, r.Shape, r.Customers, r.Seconds, r.Ratio, 100*r.Share429, r.Settled)
+				fmt.Fprintf(w, "  R=%g/s L=%v %s: %d customers, %.1f s, ratio %.3f, 429s %.2f%%, %d gave up on 429s, settled %.2f/s\n",
+					r.Rate, r.Latency, r.Shape, r.Customers, r.Seconds, r.Ratio, 100*r.Share429, r.GaveUp, r.Settled)
 				printMu.Unlock()
 			}
 		})
@@ -259,6 +263,9 @@ func runMatrixCell(ctx context.Context, c matrixCell, o matrixOptions) (matrixRe
 	err = client.Sweep(ctx, customers, func(r fetch.Result) error {
 		if r.Err != nil {
 			res.Failed++
+			if status, _, _ := fetch.ErrorFields(r.Err); status == http.StatusTooManyRequests {
+				res.GaveUp++
+			}
 		}
 		return nil
 	})
@@ -279,11 +286,11 @@ func runMatrixCell(ctx context.Context, c matrixCell, o matrixOptions) (matrixRe
 // writeMatrixCSV writes one row per cell.
 func writeMatrixCSV(w io.Writer, results []matrixResult) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"throttle", "latency_ms", "shape", "customers", "seconds", "served", "throttled", "failed", "settled_rate", "ratio", "share_429"})
+	cw.Write([]string{"throttle", "latency_ms", "shape", "customers", "seconds", "served", "throttled", "failed", "gave_up", "settled_rate", "ratio", "share_429"})
 	for _, r := range results {
 		cw.Write([]string{strconv.FormatFloat(r.Rate, 'f', -1, 64), strconv.FormatInt(r.Latency.Milliseconds(), 10), r.Shape,
 			strconv.Itoa(r.Customers), strconv.FormatFloat(r.Seconds, 'f', 3, 64), strconv.FormatInt(r.Served, 10),
-			strconv.FormatInt(r.Throttled, 10), strconv.Itoa(r.Failed), strconv.FormatFloat(r.Settled, 'f', 2, 64),
+			strconv.FormatInt(r.Throttled, 10), strconv.Itoa(r.Failed), strconv.Itoa(r.GaveUp), strconv.FormatFloat(r.Settled, 'f', 2, 64),
 			strconv.FormatFloat(r.Ratio, 'f', 3, 64), strconv.FormatFloat(r.Share429, 'f', 4, 64)})
 	}
 	cw.Flush()

@@ -56,7 +56,7 @@ func TestRateMatrix_WriteCSVAndTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 4 || rows[0][2] != "shape" || rows[1][2] != shapeBurst1 || rows[3][9] != "1.006" || rows[3][10] != "0.0057" {
+	if len(rows) != 4 || rows[0][2] != "shape" || rows[1][2] != shapeBurst1 || rows[3][10] != "1.006" || rows[3][11] != "0.0057" {
 		t.Fatalf("rate-matrix.csv rows = %q", rows)
 	}
 	buf.Reset()
