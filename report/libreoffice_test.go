@@ -5,9 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcawatch/mcawatch/storage"
 )
 
 // TestXLSX_OpensInLibreOffice converts report.xlsx with a real LibreOffice,
@@ -15,19 +18,7 @@ import (
 // libreoffice-calc-nogui; without it the test is skipped, saying so, except
 // in CI (CI set), where it fails.
 func TestXLSX_OpensInLibreOffice(t *testing.T) {
-	soffice := ""
-	for _, name := range []string{"soffice", "libreoffice"} {
-		if p, err := exec.LookPath(name); err == nil {
-			soffice = p
-			break
-		}
-	}
-	switch {
-	case soffice == "" && os.Getenv("CI") != "":
-		t.Fatal("soffice/libreoffice not on PATH in CI: .ci/run installs libreoffice-calc-nogui, and this check must not be skipped")
-	case soffice == "":
-		t.Skip("soffice/libreoffice not on PATH: install libreoffice-calc-nogui to run this check")
-	}
+	soffice := mustSoffice(t)
 	_, folder, _ := mustWriteFixture(t, FormatXLSX)
 	out := t.TempDir()
 	profile := t.TempDir()
@@ -75,5 +66,85 @@ func TestXLSX_OpensInLibreOffice(t *testing.T) {
 				t.Errorf("LibreOffice's %s lacks %q:\n%s", tt.sheet, want, b)
 			}
 		}
+	}
+}
+
+// mustSoffice finds LibreOffice, skipping the test without it, saying so,
+// except in CI (CI set), where it fails.
+func mustSoffice(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"soffice", "libreoffice"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("soffice/libreoffice not on PATH in CI: .ci/run installs libreoffice-calc-nogui, and this check must not be skipped")
+	}
+	t.Skip("soffice/libreoffice not on PATH: install libreoffice-calc-nogui to run this check")
+	return ""
+}
+
+// convertToPDF prints path with LibreOffice and returns the PDF's pages.
+func convertToPDF(t *testing.T, soffice, path string) int {
+	t.Helper()
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, soffice,
+		"-env:UserInstallation=file://"+filepath.ToSlash(t.TempDir()),
+		"--headless", "--norestore", "--convert-to", "pdf", "--outdir", out, path)
+	output, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("soffice --convert-to pdf: %v\n%s", err, output)
+	}
+	pdf, err := os.ReadFile(filepath.Join(out, strings.TrimSuffix(filepath.Base(path), ".xlsx")+".pdf"))
+	if err != nil {
+		t.Fatalf("LibreOffice wrote no PDF (%v); output:\n%s", err, output)
+	}
+	// Each page is an object "/Type /Page" (the page tree is "/Pages").
+	return len(pdfPage.FindAll(pdf, -1))
+}
+
+var pdfPage = regexp.MustCompile(`/Type\s*/Page[^s]`)
+
+// TestXLSX_DemoSizedReportPrintsOnFewPages prints a report the size of the
+// demo's (500 customers, a month of trend) with a real LibreOffice: the
+// Summary on one page, chart whole, and the workbook in at most 25 pages.
+func TestXLSX_DemoSizedReportPrintsOnFewPages(t *testing.T) {
+	soffice := mustSoffice(t)
+	previous, current := benchSnapshots(500)
+	r := Diff(previous, current, DiffOptions{})
+	trend := make([]storage.TrendPoint, 30)
+	for i := range trend {
+		trend[i] = storage.TrendPoint{RunID: int64(i + 1), Started: day1.AddDate(0, 0, i-28), Customers: 500,
+			Accepted: 200 + i, Outdated: 200 - i, Missing: 100 - i/3, Errors: i % 3}
+	}
+	r.Run.ID, r.Previous.ID = 30, 29
+	folder, err := Write(r, WriteOptions{Dir: t.TempDir(), Formats: []string{FormatXLSX}, Trend: trend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(folder, "report.xlsx")
+	pages := convertToPDF(t, soffice, path)
+	if pages < 7 || pages > 25 {
+		t.Errorf("the report prints on %d pages, want 7 (a sheet each) to 25", pages)
+	}
+	t.Logf("the report prints on %d pages", pages)
+	// The Summary alone: a copy of the workbook without the other sheets.
+	f := mustOpenXLSX(t, path)
+	for _, sheet := range f.GetSheetList() {
+		if sheet != summarySheet {
+			if err := f.DeleteSheet(sheet); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	summary := filepath.Join(t.TempDir(), "summary.xlsx")
+	if err := f.SaveAs(summary); err != nil {
+		t.Fatal(err)
+	}
+	if got := convertToPDF(t, soffice, summary); got != 1 {
+		t.Errorf("the Summary prints on %d pages, want 1", got)
 	}
 }
