@@ -55,8 +55,8 @@ type Options struct {
 	CurrentSince time.Time
 	// InitialRate is the request rate (per second) the server was found to
 	// allow last time (a previous Client's SettledRate, stored with the run):
-	// the adaptive limiter starts just under it. 0 starts slowly and finds
-	// the rate (see rate.go).
+	// the adaptive limiter starts at it. 0 starts slowly and finds the rate
+	// (see rate.go).
 	InitialRate float64
 	Logger      *slog.Logger // [discard]
 }

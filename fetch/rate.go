@@ -148,12 +148,12 @@ func newAdaptiveRate(initial float64, now func() time.Time, log *slog.Logger) *a
 	a.win.start = t
 	a.lim = rate.NewLimiter(rate.Limit(startRate), 1)
 	if initial > 0 {
-		// The rate that worked last time: start just under it, and probe
-		// above it only after holdTime, as after a cut.
+		// The rate that worked last time: start at it, and probe above it
+		// only after holdTime, as after a cut.
 		a.mode = modeHold
 		a.ceiling = initial
 		a.lastCut = t
-		a.set(t, holdShare*initial)
+		a.set(t, initial)
 	} else {
 		a.set(t, startRate)
 	}
