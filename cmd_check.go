@@ -154,8 +154,20 @@ func checkDatabase(path string) checkStep {
 	return s
 }
 
+// checkReports checks that the report folder takes a report; a folder that
+// does not exist yet is not created, only its parent checked.
 func checkReports(dir string) checkStep {
 	s := checkStep{name: "reports", code: exitError}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		parent := filepath.Dir(dir)
+		if err := writableDir(parent); err != nil {
+			s.err = fmt.Errorf("report folder %s does not exist and %s cannot take it: %w", dir, parent, err)
+			s.fix = "create " + dir + " writable by this user, or set report.dir / --out"
+			return s
+		}
+		s.ok = dir + " does not exist yet: the first run creates it"
+		return s
+	}
 	if err := jobs.CheckReportDir(dir); err != nil {
 		s.err = err
 		s.fix = "create " + dir + " or make it writable by this user, or set report.dir / --out"
@@ -252,8 +264,7 @@ func checkPartnerCenter(ctx context.Context, cfg config.Config, ts fetch.TokenSo
 		s.fix = "fix partner_center.base_url"
 		return s
 	}
-	total, err := client.Probe(ctx)
-	if err != nil {
+	if err := client.Probe(ctx); err != nil {
 		s.err = err
 		var api *fetch.APIError
 		switch {
@@ -272,8 +283,5 @@ func checkPartnerCenter(ctx context.Context, cfg config.Config, ts fetch.TokenSo
 		return s
 	}
 	s.ok = fmt.Sprintf("GET %s/v1/customers?size=1 answered", cfg.PartnerCenter.BaseURL)
-	if total >= 0 {
-		s.ok += fmt.Sprintf(" (%d customers)", total)
-	}
 	return s
 }
