@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 
 	"github.com/mcawatch/mcawatch/config"
 	"github.com/mcawatch/mcawatch/jobs"
@@ -93,4 +94,18 @@ func newNotifier(cfg config.Config) (*jobs.Notifier, error) {
 		return nil, err
 	}
 	return &jobs.Notifier{On: cfg.Notify.Triggers(), Channels: channels}, nil
+}
+
+// notifySetupFailure tells the configured channels about a sweep that
+// failed before it could start (its database, customers file or
+// credentials): no run exists yet, so nothing is recorded, and a sweep
+// that merely found the database busy or nothing to resume is not news.
+func (m *Main) notifySetupFailure(ctx context.Context, cfg config.Config, kind string, err error, log *slog.Logger) {
+	n, nerr := newNotifier(cfg)
+	if nerr != nil || n == nil {
+		return
+	}
+	n.Sender.Sleep = m.NotifySleep
+	now := m.Now()
+	n.Failure(ctx, nil, nil, kind, now, now, err, log)
 }

@@ -45,6 +45,7 @@ func (m *Main) runSweep(ctx context.Context, kind string, args []string) error {
 	}
 	setup, err := prepareSweep(cfg, log, *resume)
 	if err != nil {
+		m.notifySetupFailure(ctx, cfg, kind, err, log)
 		return err
 	}
 	defer setup.db.Close()

@@ -118,6 +118,7 @@ func (m *Main) scheduledSweep(ctx context.Context, cfg config.Config, log *slog.
 	}()
 	setup, err := prepareSweep(cfg, log, false)
 	if err != nil {
+		m.notifySetupFailure(ctx, cfg, "run", err, log)
 		return err
 	}
 	defer setup.db.Close()

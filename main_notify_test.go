@@ -727,3 +727,54 @@ func TestMain_Run_SMTPDownKeepsReportAndExitStatus(t *testing.T) {
 	assertNoSecret(t, "stderr", stderr, password)
 	assertNoSecret(t, "the database", dbText(t, w.db), password)
 }
+
+func TestE2E_Notify_SetupFailureToldButBusyDatabaseNot(t *testing.T) {
+	srv := newE2EServer(t, 200, 51)
+	plain := newHook(t, "json", 0)
+	w := newWorkspace(t, srv, "notify:\n  on: [failed]\n  webhooks:\n    - {url_env: E2E_JSON_HOOK, format: json}\n")
+	env := []string{"E2E_JSON_HOOK=" + plain.url()}
+
+	// A database that cannot be created (its folder is a file) fails the
+	// sweep before it starts: that is told.
+	notADir := filepath.Join(w.dir, "not-a-folder")
+	if err := os.WriteFile(notADir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := w.runEnv(env, "run", "--db", filepath.Join(notADir, "mcawatch.db"))
+	if r.code != 1 {
+		t.Fatalf("run with an unusable database exit %d, want 1:\n%s", r.code, r.stderr)
+	}
+	got := plain.received()
+	if len(got) != 1 {
+		t.Fatalf("webhook got %d messages for a sweep that could not start, want 1:\n%s", len(got), r.stderr)
+	}
+	var p struct {
+		Title   string `json:"title"`
+		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
+	}
+	if err := json.Unmarshal(got[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Title != "mcawatch run failed" || p.Outcome != "failed" || !strings.Contains(p.Reason, "database") {
+		t.Errorf("message = %+v, want the run failed because of its database", p)
+	}
+
+	// Another sweep holding the database is not a failure: nothing is told.
+	srv.SetFaults(pctest.Faults{Latency: 50 * time.Millisecond})
+	holder := w.command("run", "--log-level", "info")
+	holder.Env = append(holder.Env, env...)
+	held := &lockedBuffer{}
+	holder.Stderr = held
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
+	waitForLine(t, held, "sweep started", 60*time.Second)
+	if r := w.runEnv(env, "run"); r.code != 5 {
+		t.Fatalf("second run exit %d, want 5 (locked):\n%s", r.code, r.stderr)
+	}
+	if n := len(plain.received()); n != 1 {
+		t.Fatalf("webhook got %d messages after a sweep found the database busy, want still 1", n)
+	}
+}
