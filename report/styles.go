@@ -15,6 +15,11 @@ type xlsxStyles struct {
 	note     int // grey explanatory text
 	good     int // a change for the better (green)
 	bad      int // a change for the worse (red)
+	// value, valueDate and valueDateTime are the Summary's run details,
+	// aligned left like the text beside them.
+	value         int
+	valueDate     int
+	valueDateTime int
 	date     int // yyyy-mm-dd: a date at midnight UTC
 	dateTime int // yyyy-mm-dd hh:mm: any other instant (UTC)
 }
@@ -48,6 +53,9 @@ func newStyles(f *excelize.File) (xlsxStyles, error) {
 		{&s.note, &excelize.Style{Font: &excelize.Font{Color: "595959"}, Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}}},
 		{&s.good, &excelize.Style{Font: &excelize.Font{Color: "2E7D32", Bold: true}, Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}}},
 		{&s.bad, &excelize.Style{Font: &excelize.Font{Color: "C62828", Bold: true}, Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}}},
+		{&s.value, &excelize.Style{Alignment: &excelize.Alignment{Horizontal: "left"}}},
+		{&s.valueDate, &excelize.Style{CustomNumFmt: &dateFmt, Alignment: &excelize.Alignment{Horizontal: "left"}}},
+		{&s.valueDateTime, &excelize.Style{CustomNumFmt: &dateTimeFmt, Alignment: &excelize.Alignment{Horizontal: "left"}}},
 		{&s.date, &excelize.Style{CustomNumFmt: &dateFmt}},
 		{&s.dateTime, &excelize.Style{CustomNumFmt: &dateTimeFmt}},
 	}

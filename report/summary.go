@@ -74,28 +74,28 @@ func writeSummary(f *excelize.File, r *Report, opts WriteOptions, styles xlsxSty
 	writeCounts(w, r, opts)
 	chartRow := 3
 	w.row++
-	w.line("Run", r.Run.ID, 0)
+	w.line("Run", r.Run.ID, styles.value)
 	w.line("Run kind", r.Run.Kind, 0)
-	w.line("Started (UTC)", r.Run.Started.UTC(), styles.dateTime)
+	w.line("Started (UTC)", r.Run.Started.UTC(), styles.valueDateTime)
 	if r.Run.Finished.IsZero() {
 		w.line("Finished (UTC)", "not finished", 0)
 	} else {
-		w.line("Finished (UTC)", r.Run.Finished.UTC(), styles.dateTime)
+		w.line("Finished (UTC)", r.Run.Finished.UTC(), styles.valueDateTime)
 	}
 	if r.Previous == nil {
 		w.line("Previous run", "first run", 0)
 	} else {
-		w.line("Previous run", r.Previous.ID, 0)
-		w.line("Previous run started (UTC)", r.Previous.Started.UTC(), styles.dateTime)
+		w.line("Previous run", r.Previous.ID, styles.value)
+		w.line("Previous run started (UTC)", r.Previous.Started.UTC(), styles.valueDateTime)
 	}
 	if !opts.NextRun.IsZero() {
-		w.line("Next scheduled run (UTC)", opts.NextRun.UTC(), styles.dateTime)
+		w.line("Next scheduled run (UTC)", opts.NextRun.UTC(), styles.valueDateTime)
 	}
 	w.line("Required agreement", r.Run.Required, 0)
 	if r.Run.CurrentSince.IsZero() {
 		w.line("Current if accepted since", "off: every acceptance counts as current", 0)
 	} else {
-		w.line("Current if accepted since", r.Run.CurrentSince.UTC(), styles.date)
+		w.line("Current if accepted since", r.Run.CurrentSince.UTC(), styles.valueDate)
 	}
 	w.row++
 	writeAgreement(w, r.Run.Agreement)
@@ -307,7 +307,7 @@ func writeTrend(w *summaryWriter, opts WriteOptions, chartRow int) {
 			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{color}},
 		}
 	}
-	font := excelize.Font{Size: 9}
+	font := excelize.Font{Size: 9, Color: "404040"}
 	anchor, _ := excelize.CoordinatesToCellName(5, chartRow)
 	err := w.f.AddChart(summarySheet, anchor, &excelize.Chart{
 		Type:   excelize.Line,
