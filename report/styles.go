@@ -8,20 +8,20 @@ import (
 
 // xlsxStyles are the style ids shared by the workbook's sheets.
 type xlsxStyles struct {
-	header   int // bold, filled header cells
-	title    int // the Summary title
-	label    int // bold labels on Summary
-	link     int // hyperlink look
-	note     int // grey explanatory text
-	good     int // a change for the better (green)
-	bad      int // a change for the worse (red)
+	header int // bold, filled header cells
+	title  int // the Summary title
+	label  int // bold labels on Summary
+	link   int // hyperlink look
+	note   int // grey explanatory text
+	good   int // a change for the better (green)
+	bad    int // a change for the worse (red)
 	// value, valueDate and valueDateTime are the Summary's run details,
 	// aligned left like the text beside them.
 	value         int
 	valueDate     int
 	valueDateTime int
-	date     int // yyyy-mm-dd: a date at midnight UTC
-	dateTime int // yyyy-mm-dd hh:mm: any other instant (UTC)
+	date          int // yyyy-mm-dd: a date at midnight UTC
+	dateTime      int // yyyy-mm-dd hh:mm: any other instant (UTC)
 }
 
 // The two date formats, one a column: days (dates agreed, the cut-off)
