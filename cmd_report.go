@@ -11,7 +11,8 @@ import (
 )
 
 // runReport is "mcawatch report": re-renders the reports of a stored run,
-// with no network.
+// with no network, into a new folder of the report dir
+// ("<run folder>-rerender-<UTC time>"), never over a sweep's report.
 func (m *Main) runReport(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
@@ -49,7 +50,11 @@ func (m *Main) runReport(_ context.Context, args []string) error {
 		}
 		sinceTime = run.Since
 	}
-	out, err := jobs.Render(db, id, *against, jobs.RenderOptions{Since: sinceTime, Write: writeOptions(cfg)})
+	// A re-render gets a folder of its own, named for the run and the
+	// time of the re-render, and leaves latest on the newest sweep.
+	w := writeOptions(cfg)
+	w.Rerender = m.Now()
+	out, err := jobs.Render(db, id, *against, jobs.RenderOptions{Since: sinceTime, Write: w})
 	if err != nil {
 		return err
 	}
