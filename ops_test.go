@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -521,5 +523,49 @@ func TestMain_FatalError_OneJSONRecord(t *testing.T) {
 				t.Fatalf("exit %d, want %v", got, tt.code)
 			}
 		})
+	}
+}
+
+// TestRun_Progress_PeriodicLogLinesOffATerminal: a plain run, like
+// backfill, tells its progress; off a terminal as periodic log records.
+// The clock is injected and moves a second each time it is read.
+func TestRun_Progress_PeriodicLogLinesOffATerminal(t *testing.T) {
+	srv := newE2EServer(t, 60, 78)
+	w := newWorkspace(t, srv, "")
+	var (
+		mu  sync.Mutex
+		now = time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC)
+	)
+	var stdout, stderr bytes.Buffer
+	m := &Main{
+		Stdout: &stdout,
+		Stderr: &stderr,
+		Getenv: func(k string) string {
+			if k == "E2E_TOKEN" {
+				return e2eToken
+			}
+			return ""
+		},
+		Now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			now = now.Add(time.Second)
+			return now
+		},
+	}
+	if code := m.Run(context.Background(), []string{"run", "--config", w.config}); code != 0 {
+		t.Fatalf("run exit %d:\n%s", code, stderr.String())
+	}
+	var progress []map[string]any
+	for _, r := range jsonRecords(t, stderr.String()) {
+		if r["msg"] == "sweep progress" {
+			progress = append(progress, r)
+		}
+	}
+	if len(progress) < 2 {
+		t.Fatalf("%d progress records, want periodic ones:\n%s", len(progress), stderr.String())
+	}
+	if last := progress[len(progress)-1]; last["done"] != float64(60) || last["total"] != float64(60) {
+		t.Fatalf("last progress record %v, want done 60 of 60", last)
 	}
 }
