@@ -41,12 +41,12 @@ type Main struct {
 	Getenv func(string) string
 	Now    func() time.Time
 
+	// NotifySleep waits between a notification's retries; nil: a real timer.
+	NotifySleep func(ctx context.Context, d time.Duration) error
+
 	// logFormatFlag is --log-format, taken out of the arguments by Run
 	// because every command accepts it; "" chooses by the terminal.
 	logFormatFlag string
-
-	// NotifySleep waits between a notification's retries; nil: a real timer.
-	NotifySleep func(ctx context.Context, d time.Duration) error
 }
 
 // NewMain returns a Main wired to the process.
