@@ -104,7 +104,7 @@ func checkConfig(cfg config.Config, err error) checkStep {
 	s := checkStep{name: "config", code: exitUsage}
 	if err != nil {
 		s.err = err
-		s.fix = "fix the file at the line named (mcawatch.yaml, --config or $MCAWATCH_CONFIG)"
+		s.fix = "fix what the message names: the config file (--config, $MCAWATCH_CONFIG or ./mcawatch.yaml) or the key at its line"
 		return s
 	}
 	s.ok = cfg.Path

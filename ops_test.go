@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -567,5 +570,53 @@ func TestRun_Progress_PeriodicLogLinesOffATerminal(t *testing.T) {
 	}
 	if last := progress[len(progress)-1]; last["done"] != float64(60) || last["total"] != float64(60) {
 		t.Fatalf("last progress record %v, want done 60 of 60", last)
+	}
+}
+
+// TestCheck_SendsTheBuildVersion: the requests carry
+// MS-PartnerCenter-Application: mcawatch/<the version "version" prints>.
+func TestCheck_SendsTheBuildVersion(t *testing.T) {
+	srv := newE2EServer(t, 5, 79)
+	target, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		apps []string
+	)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		apps = append(apps, r.Header.Get("MS-PartnerCenter-Application"))
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	defer rec.Close()
+
+	out, err := exec.Command(mcawatchBin(t), "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	want := "mcawatch/" + strings.TrimPrefix(first, "mcawatch ")
+
+	dir := t.TempDir()
+	cfg := writeCheckConfig(t, dir, fmt.Sprintf("partner_center:\n  base_url: %s\nauth:\n  access_token_env: E2E_TOKEN\n", rec.URL))
+	cmd := exec.Command(mcawatchBin(t), "check", "--config", cfg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "E2E_TOKEN="+e2eToken)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("check: %v\n%s", err, b)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(apps) == 0 {
+		t.Fatal("no request reached Partner Center")
+	}
+	for _, got := range apps {
+		if got != want || got == "mcawatch/dev" {
+			t.Fatalf("MS-PartnerCenter-Application = %q, want %q", got, want)
+		}
 	}
 }
