@@ -1,9 +1,11 @@
 package storage
 
 import (
+	"context"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestDB_Notified_OncePerRunAndEvent(t *testing.T) {
@@ -77,5 +79,45 @@ func TestDB_RecordNotifications_UnknownRunRefused(t *testing.T) {
 	}
 	if got, _ := db.Notified(99, NotifyReport); got {
 		t.Fatal("a refused record was kept")
+	}
+}
+
+// TestDB_Prune_TakesARunsNotificationsAlong: a pruned run's notification
+// records go with it; a kept run's stay, so it is still never re-sent.
+func TestDB_Prune_TakesARunsNotificationsAlong(t *testing.T) {
+	c := newClock()
+	db := mustOpenDB(t, c)
+	cs := testCustomers(2)
+	var ids []int64
+	for range 3 {
+		run := mustBegin(t, db, cs)
+		mustSave(t, db, run.ID, okResult(cs[0], mca("2024-01-02")), okResult(cs[1]))
+		mustFinish(t, db, run.ID, StateComplete)
+		ids = append(ids, run.ID)
+		c.t = c.t.Add(24 * time.Hour)
+		rec := NotificationRecord{RunID: run.ID, Event: NotifyReport, Channel: "json webhook #1", Reasons: []string{"errors"}, Outcome: NotificationOK, Attempts: 1}
+		if err := db.RecordNotifications([]NotificationRecord{rec}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := db.Prune(context.Background(), Retention{KeepLast: 1}, false)
+	if err != nil {
+		t.Fatalf("Prune() with notifications recorded = %v", err)
+	}
+	if len(res.Removed) == 0 {
+		t.Fatal("Prune() removed no run: the test needs one")
+	}
+	removed := map[int64]bool{}
+	for _, p := range res.Removed {
+		removed[p.ID] = true
+	}
+	for _, id := range ids {
+		got, err := db.Notified(id, NotifyReport)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := !removed[id]; got != want {
+			t.Errorf("Notified(run %d) after pruning = %v, want %v (removed %v)", id, got, want, removed[id])
+		}
 	}
 }
