@@ -29,7 +29,7 @@ const notifyAfterStop = 20 * time.Second
 // report or a restarted scheduler never repeats a message. A channel that
 // fails is logged and recorded; it never changes the sweep's outcome.
 type Notifier struct {
-	On       []string         // the notify.on triggers
+	On       []string         // the notify.on triggers that send; none: nothing is sent
 	Channels []notify.Channel // webhooks and email; none: nothing is sent
 	Sender   notify.Sender    // retries; its zero value is ready (Logger defaults to the sweep's)
 	Timeout  time.Duration    // bounds one notification; 0: 2 minutes
