@@ -170,17 +170,25 @@ func TestServe_Metrics_StandingsEqualTheReport(t *testing.T) {
 	w := newWorkspace(t, srv, "serve:\n  listen: 127.0.0.1:0\n")
 	base, stderr := startServe(t, w)
 
-	// Before the first sweep has finished, serve is healthy.
 	done := waitRecord(t, stderr, "sweep complete", 60*time.Second)
-	code, body := getURL(t, base+"/metrics")
-	if code != http.StatusOK {
-		t.Fatalf("GET /metrics = %d:\n%s", code, body)
+	// The sweep logs its summary before serve records its outcome: scrape
+	// until the outcome is there, as Prometheus would at its next scrape.
+	var fams map[string]*dto.MetricFamily
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		code, body := getURL(t, base+"/metrics")
+		if code != http.StatusOK {
+			t.Fatalf("GET /metrics = %d:\n%s", code, body)
+		}
+		fams = parseProm(t, strings.NewReader(body))
+		if gauge(t, fams, "mcawatch_last_run_outcome", "outcome", "success") == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no successful sweep on /metrics within 30 s:\n%s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	fams := parseProm(t, strings.NewReader(body))
 	checkStandings(t, fams, done)
-	if got := gauge(t, fams, "mcawatch_last_run_outcome", "outcome", "success"); got != 1 {
-		t.Errorf("outcome success = %v, want 1", got)
-	}
 	_, missing := readCSV(t, filepath.Join(done["report_dir"].(string), "missing.csv"))
 	if got := gauge(t, fams, "mcawatch_customers", "standing", "missing"); got != float64(len(missing)) {
 		t.Errorf("missing gauge %v, missing.csv has %d rows", got, len(missing))
