@@ -37,8 +37,10 @@ import (
 //
 // The controller is in one of three modes:
 //
-//   - start: nothing known. The limit doubles every round trip while few
-//     requests are in flight, then grows by a quarter a round trip. The
+//   - start: nothing known. The limit is at least one request a round trip
+//     (Little's law with one in flight) once an answer measured the round
+//     trip, doubles every round trip while few requests are in flight, then
+//     grows by a quarter a round trip. The
 //     first 429 sets the limit to the rate of successful answers, or to half
 //     the limit the refused request was sent at (the limit doubled since the
 //     round trip before), whichever is higher, and moves to find.
@@ -171,6 +173,14 @@ func burstFor(limit float64) int {
 // admitted request must be followed by one release. A retry is not held by
 // a pause: it already waited what the server asked.
 func (a *adaptiveRate) wait(ctx context.Context, retry bool) error {
+	// Most requests at a rate the limiter allows go at once, without
+	// queueing at the gate.
+	a.mu.Lock()
+	d := a.admit(a.now(), retry)
+	a.mu.Unlock()
+	if d == 0 {
+		return nil
+	}
 	select {
 	case a.gate <- struct{}{}:
 	case <-ctx.Done():
@@ -269,6 +279,12 @@ func (a *adaptiveRate) observe(ans answer, sent time.Time, retryAfter time.Durat
 	if ans == answered {
 		a.win.add(now, func(s *slot) { s.ok++ })
 		a.epochOK++
+		if a.mode == modeStart && a.limit*a.rtt.Seconds() < 1 {
+			// Start with one request in flight at least (Little's law):
+			// below that, each doubling waits for an answer, not a round
+			// trip.
+			a.set(now, min(1/a.rtt.Seconds(), maxRate))
+		}
 		return
 	}
 	switch {
