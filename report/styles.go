@@ -12,6 +12,7 @@ type xlsxStyles struct {
 	title  int // the Summary title
 	label  int // bold labels on Summary
 	link   int // hyperlink look
+	wrap   int // text longer than its column: wrapped
 	note   int // grey explanatory text
 	good   int // a change for the better (green)
 	bad    int // a change for the worse (red)
@@ -20,8 +21,8 @@ type xlsxStyles struct {
 	value         int
 	valueDate     int
 	valueDateTime int
-	date          int // yyyy-mm-dd: a date at midnight UTC
-	dateTime      int // yyyy-mm-dd hh:mm: any other instant (UTC)
+	date          int // yyyy-mm-dd: a day
+	dateTime      int // yyyy-mm-dd hh:mm: an instant whose time matters (UTC)
 }
 
 // The two date formats, one a column: days (dates agreed, the cut-off)
@@ -50,6 +51,7 @@ func newStyles(f *excelize.File) (xlsxStyles, error) {
 		{&s.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
 		{&s.label, &excelize.Style{Font: &excelize.Font{Bold: true}}},
 		{&s.link, &excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}}},
+		{&s.wrap, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true}}},
 		{&s.note, &excelize.Style{Font: &excelize.Font{Color: "595959"}, Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}}},
 		{&s.good, &excelize.Style{Font: &excelize.Font{Color: "2E7D32", Bold: true}, Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}}},
 		{&s.bad, &excelize.Style{Font: &excelize.Font{Color: "C62828", Bold: true}, Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}}},

@@ -194,6 +194,19 @@ func TestWriteXLSX_ErrorsSayWhatHappenedAndWhatToDo(t *testing.T) {
 			t.Errorf("%s Detail = %q, want the technical message %q", tt.id, got, tt.detail)
 		}
 	}
+	// A detail of two lines wraps within its column, on a row two lines
+	// tall, instead of spilling over the page.
+	tailspin := rowOf(t, f, sheet, "11111111-2222-3333-4444-000000000007")
+	styleID, _ := f.GetCellStyle(sheet, cellName(t, 8, tailspin))
+	if style, err := f.GetStyle(styleID); err != nil || style.Alignment == nil || !style.Alignment.WrapText {
+		t.Errorf("a two-line detail does not wrap: %+v (%v)", style, err)
+	}
+	if h, err := f.GetRowHeight(sheet, tailspin); err != nil || h < 2*lineHeight {
+		t.Errorf("row of a two-line detail is %v high (%v), want at least %d", h, err, 2*lineHeight)
+	}
+	if got := rowLines([]cell{textCell(strings.Repeat("word ", 40))}, []float64{21}); got != 10 {
+		t.Errorf("rowLines of 200 characters in a 21-wide column = %d, want 10", got)
+	}
 	what, _ := explainError(&ErrorRow{HTTPStatus: 200, ErrorCode: "malformed_body"})
 	if what != "The answer could not be read" {
 		t.Errorf("malformed body = %q", what)

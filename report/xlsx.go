@@ -17,7 +17,7 @@ import (
 // these bounds; the header gets room for the filter button.
 const (
 	minColWidth    = 8
-	maxColWidth    = 60
+	maxColWidth    = 50
 	filterButtonCh = 3
 )
 
@@ -186,7 +186,13 @@ func writeTableSheet(f *excelize.File, name, tableName string, t table, from, to
 		if err != nil {
 			return err
 		}
-		if err := sw.SetRow(ref, values); err != nil {
+		var opts []excelize.RowOpts
+		if lines := rowLines(cells, widths); lines > 1 {
+			// Spreadsheets do not grow a row to its wrapped text when
+			// they open a file: the height is set here.
+			opts = append(opts, excelize.RowOpts{Height: lineHeight * float64(lines)})
+		}
+		if err := sw.SetRow(ref, values, opts...); err != nil {
 			return fmt.Errorf("row %d: %w", i-from+2, err)
 		}
 	}
@@ -217,6 +223,12 @@ func xlsxValue(c cell, styles xlsxStyles) any {
 		if c.link != "" {
 			return excelize.Cell{StyleID: styles.link, Value: cutText(c.text)}
 		}
+		if len(c.text) > maxColWidth || strings.IndexByte(c.text, '\n') >= 0 {
+			// Wider than any column (an error's detail): wrapped within
+			// its column, so it neither spills over the next cells nor
+			// widens the printout.
+			return excelize.Cell{StyleID: styles.wrap, Value: cutText(c.text)}
+		}
 		return cutText(c.text)
 	case kindDate:
 		return excelize.Cell{StyleID: styles.date, Value: c.date}
@@ -227,6 +239,34 @@ func xlsxValue(c cell, styles xlsxStyles) any {
 	default:
 		return nil
 	}
+}
+
+// lineHeight is the height of one line of text in points (the default
+// font), and maxRowLines the most lines a wrapped row is made tall for.
+const (
+	lineHeight  = 15
+	maxRowLines = 12
+)
+
+// rowLines is how many lines the row's tallest wrapped cell needs in
+// columns of the given widths (in characters).
+func rowLines(cells []cell, widths []float64) int {
+	most := 1
+	for j, c := range cells {
+		if c.kind != kindText || c.link != "" || j >= len(widths) {
+			continue
+		}
+		if len(c.text) <= maxColWidth && strings.IndexByte(c.text, '\n') < 0 {
+			continue
+		}
+		perLine := max(1, int(widths[j])-1)
+		n := 0
+		for line := range strings.SplitSeq(c.text, "\n") {
+			n += max(1, (utf8.RuneCountInString(line)+perLine-1)/perLine)
+		}
+		most = max(most, min(n, maxRowLines))
+	}
+	return most
 }
 
 // cutText shortens s to Excel's limit of 32,767 UTF-16 units a cell,
