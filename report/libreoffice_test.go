@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +147,49 @@ func TestXLSX_DemoSizedReportPrintsOnFewPages(t *testing.T) {
 	}
 	if got := convertToPDF(t, soffice, summary); got != 1 {
 		t.Errorf("the Summary prints on %d pages, want 1", got)
+	}
+}
+
+// TestXLSX_DemoReportPrintsOnFewPages builds mcawatch, runs its demo (500
+// customers, two sweeps) and prints the demo's report, reached through
+// reports/latest, with a real LibreOffice: at most 25 pages in all, the
+// Summary on one.
+func TestXLSX_DemoReportPrintsOnFewPages(t *testing.T) {
+	soffice := mustSoffice(t)
+	if testing.Short() {
+		t.Skip("builds and runs the demo")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "mcawatch")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if out, err := exec.CommandContext(ctx, gobin, "build", "-o", bin, "github.com/mcawatch/mcawatch").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	demo := filepath.Join(dir, "demo")
+	if out, err := exec.CommandContext(ctx, bin, "demo", "--out", demo).CombinedOutput(); err != nil {
+		t.Fatalf("mcawatch demo: %v\n%s", err, out)
+	}
+	path := filepath.Join(demo, "reports", LatestName, "report.xlsx")
+	pages := convertToPDF(t, soffice, path)
+	if pages < 7 || pages > 25 {
+		t.Errorf("the demo's report prints on %d pages, want 7 (a sheet each) to 25", pages)
+	}
+	t.Logf("the demo's report prints on %d pages", pages)
+	f := mustOpenXLSX(t, path)
+	for _, sheet := range f.GetSheetList() {
+		if sheet != summarySheet {
+			if err := f.DeleteSheet(sheet); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	summary := filepath.Join(t.TempDir(), "summary.xlsx")
+	if err := f.SaveAs(summary); err != nil {
+		t.Fatal(err)
+	}
+	if got := convertToPDF(t, soffice, summary); got != 1 {
+		t.Errorf("the demo's Summary prints on %d pages, want 1", got)
 	}
 }
