@@ -42,6 +42,7 @@ const (
 // brackets.
 type rateBenchOptions struct {
 	Rate        float64          // server throttle of the first and last phase, requests/s [400]
+	Burst       float64          // the throttle's token bucket size [pctest's: max(1, Rate/10)]
 	Latency     time.Duration    // server latency of every request [none]
 	Concurrency int              // the client's workers [64]
 	Phase       time.Duration    // length of each phase, whole seconds [20s]
@@ -72,8 +73,8 @@ func (o rateBenchOptions) validate() error {
 	switch {
 	case !(o.Rate > 0) || math.IsInf(o.Rate, 1):
 		return fmt.Errorf("rate bench options: rate %v must be a positive number", o.Rate)
-	case o.Latency < 0 || o.Concurrency < 0:
-		return errors.New("rate bench options: latency and concurrency must not be negative")
+	case o.Latency < 0 || o.Concurrency < 0 || o.Burst < 0:
+		return errors.New("rate bench options: latency, concurrency and burst must not be negative")
 	case o.Phase < time.Second || o.Phase%time.Second != 0:
 		return fmt.Errorf("rate bench options: phase %v must be a whole number of seconds", o.Phase)
 	}
@@ -141,7 +142,7 @@ func runRateBench(ctx context.Context, w io.Writer, o rateBenchOptions) (rateBen
 		return rateBenchResult{}, err
 	}
 
-	srv.SetFaults(pctest.Faults{Latency: o.Latency, Throttle: throttles[0]})
+	srv.SetFaults(pctest.Faults{Latency: o.Latency, Throttle: throttles[0], ThrottleBurst: o.Burst})
 	srv.ResetStats()
 	start := o.Now()
 	sweepCtx, cancel := context.WithCancel(ctx)
@@ -182,7 +183,7 @@ func runRateBench(ctx context.Context, w io.Writer, o rateBenchOptions) (rateBen
 		secs = append(secs, rateSecond{Second: k - 1, Throttle: throttles[(k-1)/phaseSec],
 			Throttled: st.Throttled - prev, Limit: client.Stats().Rate})
 		if k%phaseSec == 0 && k < total {
-			srv.SetFaults(pctest.Faults{Latency: o.Latency, Throttle: throttles[k/phaseSec]})
+			srv.SetFaults(pctest.Faults{Latency: o.Latency, Throttle: throttles[k/phaseSec], ThrottleBurst: o.Burst})
 		}
 	}
 	cancel()
@@ -321,7 +322,11 @@ func rateChart(secs []rateSecond, title string) lineChart {
 
 // printRateSummary writes a few lines on how the sweep followed each change.
 func printRateSummary(w io.Writer, res rateBenchResult, o rateBenchOptions) {
-	fmt.Fprintf(w, "rate change: %d-s phases, latency %v, concurrency %d\n", int(o.Phase/time.Second), o.Latency, o.Concurrency)
+	burst := "max(1, R/10)"
+	if o.Burst > 0 {
+		burst = strconv.FormatFloat(o.Burst, 'f', -1, 64)
+	}
+	fmt.Fprintf(w, "rate change: %d-s phases, latency %v, concurrency %d, bucket burst %s\n", int(o.Phase/time.Second), o.Latency, o.Concurrency, burst)
 	names := []string{"start", "halved", "doubled"}
 	for i, p := range res.Phases {
 		conv := "never converged"

@@ -22,7 +22,7 @@ import (
 
 const benchUsage = `Usage:
   mcawatch bench [--customers 10000,100000] [--throttle R] [--latency D] [--concurrency C] [--out DIR] [--profile]
-  mcawatch bench --rate-change [--throttle R] [--latency D] [--concurrency C] [--phase D] [--out DIR]
+  mcawatch bench --rate-change [--throttle R] [--burst B] [--latency D] [--concurrency C] [--phase D] [--out DIR]
   mcawatch bench --matrix [--concurrency C] [--parallel P] [--cell-time D] [--out DIR]
 
 The first form runs the whole job — list, sweep, store, diff, xlsx, csv —
@@ -75,6 +75,7 @@ func (m *Main) runBench(ctx context.Context, args []string) error {
 	profile := fs.Bool("profile", false, "write CPU, allocation and end-of-sweep heap profiles of each job to DIR/N/")
 	rateChange := fs.Bool("rate-change", false, "run the throttle-change experiment instead")
 	phaseLen := fs.Duration("phase", 20*time.Second, "with --rate-change: how long each throttle lasts")
+	burst := fs.Float64("burst", 0, "with --rate-change: the throttle's token bucket size `B` (0: max(1, R/10))")
 	matrix := fs.Bool("matrix", false, "run the rate matrix instead")
 	parallel := fs.Int("parallel", defaultMatrixParallel, "with --matrix: cells run at once")
 	cellTime := fs.Duration("cell-time", defaultMatrixCellTime, "with --matrix: the ideal sweep time each cell is sized to")
@@ -105,7 +106,7 @@ func (m *Main) runBench(ctx context.Context, args []string) error {
 			return errors.New("bench: --rate-change needs a --throttle")
 		}
 		_, err := runRateBench(ctx, m.Stdout, rateBenchOptions{
-			Rate: *throttle, Latency: *latency, Concurrency: *concurrency, Phase: *phaseLen, Out: *out, Now: m.Now,
+			Rate: *throttle, Burst: *burst, Latency: *latency, Concurrency: *concurrency, Phase: *phaseLen, Out: *out, Now: m.Now,
 		})
 		return err
 	}
