@@ -23,11 +23,14 @@ import (
 // What always stays: a running run; an interrupted or failed run newer
 // than the newest complete run; the previous reported run of each run kept
 // so far (the baseline its report is rendered against, see
-// PreviousReported); and, transitively, the runs holding the last good
-// answers of a kept run's customers in error. So LoadSnapshot of every kept
-// run returns after Prune what it returned before, and every run the
-// policy keeps re-renders the same report; only Trend has fewer runs to
-// draw. Customers no kept run lists are removed too.
+// PreviousReported); and the runs holding the last good answers of the
+// customers in error in those runs and their baselines. So LoadSnapshot of
+// every run kept for itself and of its baseline returns after Prune what it
+// returned before, and every run the policy keeps re-renders the same
+// rows; only Trend has fewer runs to draw. A run kept only for the answers
+// it holds keeps them, but its own customers in error may carry an older
+// state (or none) once the runs before it are gone. Customers no kept run
+// lists are removed too.
 //
 // Space: a database created by this mcawatch uses incremental auto-vacuum,
 // and the freed pages are handed back at once; an older database is
@@ -172,32 +175,38 @@ func planPrune(ctx context.Context, q queryer, r Retention) (removed, kept []Pru
 // keepNeeded moves from gone to reasons the runs kept runs need. runs is
 // newest first.
 //   - The previous reported run of each run the policy or its state keeps:
-//     the baseline its report is (re-)rendered against. Not in turn the
-//     baseline's own baseline, which would keep every run.
-//   - The runs holding the last good answers of a kept run's customers in
-//     error, and in turn theirs: what LoadSnapshot reads to carry their
-//     state forward.
+//     the baseline its report is (re-)rendered against.
+//   - The runs holding the last good answers of the customers in error in
+//     those runs and in their baselines: what LoadSnapshot reads to carry
+//     their state forward.
+//
+// Neither is followed further: a baseline's own baseline, or the last good
+// answers of a run kept for its answers, would keep every run of a
+// database in which customers fail now and then.
 func keepNeeded(ctx context.Context, q queryer, runs []Run, reasons map[int64][]string, gone map[int64]string) error {
 	byID := make(map[int64]Run, len(runs))
 	for _, run := range runs {
 		byID[run.ID] = run
 	}
-	var work []int64
+	var read []int64 // runs whose snapshots are read: kept for themselves, and their baselines
 	for id := range reasons {
-		work = append(work, id)
+		read = append(read, id)
 	}
-	slices.Sort(work)
 	need := func(id int64, why string) {
 		if _, ok := gone[id]; !ok {
 			return // kept already
 		}
 		delete(gone, id)
 		reasons[id] = []string{why}
-		work = append(work, id)
 	}
-	for _, id := range slices.Clone(work) {
+	// Oldest first, so a baseline is named by the run it directly precedes.
+	slices.Sort(read)
+	for _, id := range slices.Clone(read) {
 		for _, older := range runs {
 			if older.ID < id && older.State == StateComplete && older.ReportDir != "" {
+				if _, ok := gone[older.ID]; ok {
+					read = append(read, older.ID)
+				}
 				need(older.ID, fmt.Sprintf("previous report of run %d", id))
 				break
 			}
@@ -205,10 +214,8 @@ func keepNeeded(ctx context.Context, q queryer, runs []Run, reasons map[int64][]
 	}
 	// Newest first, so a run is named as needed by the newest run that
 	// needs it.
-	for len(work) > 0 {
-		i := slices.Index(work, slices.Max(work))
-		id := work[i]
-		work = slices.Delete(work, i, i+1)
+	slices.Sort(read)
+	for _, id := range slices.Backward(read) {
 		if byID[id].Errors == 0 {
 			continue
 		}

@@ -242,3 +242,42 @@ func TestOpen_NewDatabaseUsesIncrementalVacuum(t *testing.T) {
 		t.Fatalf("auto_vacuum of a new database = %d (%v), want %d", mode, err, autoVacuumIncremental)
 	}
 }
+
+// When some customer fails every night, each run's errors carry answers
+// from the run before: Prune keeps those answers for the runs it keeps, but
+// does not follow the chain back through every run.
+func TestDB_Prune_CustomersFailingEachNightDoNotKeepEveryRun(t *testing.T) {
+	c := newClock()
+	db := mustOpenDB(t, c)
+	cs := testCustomers(8)
+	for night := 0; night < 8; night++ {
+		run := mustBegin(t, db, cs)
+		var rs []Result
+		for i, cu := range cs {
+			if i == night {
+				rs = append(rs, errResult(cu))
+				continue
+			}
+			rs = append(rs, okResult(cu, mca("2024-01-02")))
+		}
+		mustSave(t, db, run.ID, rs...)
+		mustFinish(t, db, run.ID, StateComplete)
+		c.t = c.t.Add(24 * time.Hour)
+	}
+	res, err := db.Prune(context.Background(), Retention{KeepLast: 2}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]string{
+		5: "last good answer of customers in error in run 6",
+		6: "previous report of run 7",
+		7: "last",
+		8: "last",
+	}
+	if got := pruneIDs(res.Kept); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Prune(keep_last 2) kept %v, want %v", got, want)
+	}
+	if len(res.Removed) != 4 {
+		t.Fatalf("Prune(keep_last 2) removed %v, want runs 1 to 4", pruneIDs(res.Removed))
+	}
+}
