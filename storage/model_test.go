@@ -20,7 +20,6 @@ type modelRun struct {
 	results  map[string]Result
 	missing  map[string]time.Time // complete runs: missing_since, errors' carried too
 	outdated map[string]time.Time
-	reported bool
 }
 
 // storageModel is the model: the runs still stored, oldest first.
