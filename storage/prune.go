@@ -33,8 +33,9 @@ import (
 // lists are removed too.
 //
 // Space: a database created by this mcawatch uses incremental auto-vacuum,
-// and the freed pages are handed back at once; an older database is
-// rebuilt in place once with VACUUM, which switches it to incremental
+// and the freed pages are handed back by an incremental vacuum, or by
+// VACUUM when most of the file was freed (see reclaim); an older database
+// is rebuilt in place once with VACUUM, which switches it to incremental
 // auto-vacuum. Both go through the write-ahead log, so a process killed
 // during Prune leaves the database either pruned or not, never half
 // written. Callers hold the sweep lock (Lock) so no sweep starts meanwhile;
@@ -317,24 +318,28 @@ func deleteRuns(ctx context.Context, tx *sql.Tx, removed []PrunedRun) error {
 }
 
 // reclaim gives the free pages back to the file system and empties the
-// write-ahead log.
+// write-ahead log. Incremental vacuum moves each page in use from the end
+// of the file into a free one, VACUUM rewrites every page in use: measured
+// on the growth benchmark's database (docs/bench/history.md), moving costs
+// about 1.6 times as much a page, so VACUUM is the cheaper when more than
+// three pages in eight are free. A database made before incremental
+// auto-vacuum is always rebuilt, which also switches it on.
 func (db *DB) reclaim(ctx context.Context) error {
 	conn, err := db.writer.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	var mode int
-	if err := conn.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
+	var mode, free, pages int64
+	if err := conn.QueryRowContext(ctx, `SELECT * FROM pragma_auto_vacuum, pragma_freelist_count, pragma_page_count`).
+		Scan(&mode, &free, &pages); err != nil {
 		return err
 	}
-	if mode == autoVacuumIncremental {
+	if mode == autoVacuumIncremental && free*8 <= pages*3 {
 		if _, err := conn.ExecContext(ctx, `PRAGMA incremental_vacuum`); err != nil {
 			return fmt.Errorf("incremental vacuum: %w", err)
 		}
 	} else {
-		// A database made before incremental auto-vacuum: one rebuild,
-		// which also switches it on.
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA auto_vacuum = %d`, autoVacuumIncremental)); err != nil {
 			return err
 		}

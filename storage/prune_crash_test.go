@@ -11,19 +11,23 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
 
 // pruneCrashEnv carries the database path to the child process of
-// TestDB_Prune_Crash.
-const pruneCrashEnv = "MCAWATCH_STORAGE_PRUNE_CRASH_DB"
+// TestDB_Prune_Crash, pruneKeepEnv the number of runs it keeps.
+const (
+	pruneCrashEnv = "MCAWATCH_STORAGE_PRUNE_CRASH_DB"
+	pruneKeepEnv  = "MCAWATCH_STORAGE_PRUNE_KEEP"
+)
 
 // pruneStages are the points the child reports, in order.
 var pruneStages = []string{"start", "planned", "deleting", "deleted", "vacuumed", "reclaimed"}
 
 // TestPruneCrashChild is the child process of TestDB_Prune_Crash: it takes
-// the lock and prunes to the newest complete run, printing each stage.
+// the lock and prunes to the newest complete runs, printing each stage.
 func TestPruneCrashChild(t *testing.T) {
 	path := os.Getenv(pruneCrashEnv)
 	if path == "" {
@@ -39,19 +43,24 @@ func TestPruneCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
+	keep, err := strconv.Atoi(os.Getenv(pruneKeepEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
 	db.pruneStage = func(stage string) { fmt.Println(stage) }
 	fmt.Println("start")
-	if _, err := db.Prune(context.Background(), Retention{KeepLast: 1}, false); err != nil {
+	if _, err := db.Prune(context.Background(), Retention{KeepLast: keep}, false); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Println("done")
 }
 
-// TestDB_Prune_Crash kills a pruning child process at random points, on a
-// database with incremental auto-vacuum and on one that Prune rebuilds with
-// VACUUM, and checks that the database is intact and either pruned or not:
-// the runs stored are all of them or exactly the kept ones, each reading
-// back as before.
+// TestDB_Prune_Crash kills a pruning child process at random points, on
+// each way Prune gives space back (an incremental vacuum after removing two
+// runs of eight, a VACUUM after removing most, the one-time VACUUM of a
+// database made before incremental auto-vacuum), and checks that the
+// database is intact and either pruned or not: the runs stored are all of
+// them or exactly the kept ones, each reading back as before.
 func TestDB_Prune_Crash(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -61,7 +70,7 @@ func TestDB_Prune_Crash(t *testing.T) {
 	c := newClock()
 	db := mustOpenPath(t, template, c)
 	cs := testCustomers(3000)
-	for day := 0; day < 6; day++ {
+	for day := 0; day < 8; day++ {
 		rs := benchResults(cs, day%2 == 1)
 		run, _ := storeSweep(t, db, cs, rs)
 		mustFinish(t, db, run.ID, StateComplete)
@@ -71,20 +80,23 @@ func TestDB_Prune_Crash(t *testing.T) {
 		c.t = c.t.Add(24 * time.Hour)
 	}
 	before := mustSnapshots(t, db)
-	dry, err := db.Prune(context.Background(), Retention{KeepLast: 1}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all, kept []int64
+	var all []int64
 	for id := range before {
 		all = append(all, id)
 	}
-	for _, k := range dry.Kept {
-		kept = append(kept, k.ID)
-	}
 	slices.Sort(all)
-	if len(dry.Removed) == 0 {
-		t.Fatal("the dry run removes nothing")
+	kept := map[int][]int64{} // by keep_last
+	for _, keep := range []int{1, 5} {
+		dry, err := db.Prune(context.Background(), Retention{KeepLast: keep}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dry.Removed) == 0 {
+			t.Fatalf("the dry run of keep_last %d removes nothing", keep)
+		}
+		for _, k := range dry.Kept {
+			kept[keep] = append(kept[keep], k.ID)
+		}
 	}
 	db.Close()
 	legacy := filepath.Join(dir, "legacy.db")
@@ -99,14 +111,17 @@ func TestDB_Prune_Crash(t *testing.T) {
 	raw.Close()
 
 	outcomes := map[string]int{}
-	for round := 0; round < 8; round++ {
+	for round := 0; round < 9; round++ {
 		path := filepath.Join(dir, fmt.Sprintf("round%d.db", round))
-		from := template
-		if round%2 == 1 {
-			from = legacy
+		from, keep := template, 1 // VACUUM
+		switch round % 3 {
+		case 1:
+			from = legacy // the one-time VACUUM
+		case 2:
+			keep = 5 // incremental vacuum
 		}
 		copyFile(t, from, path)
-		stage, finished := pruneCrashRound(t, path, rng)
+		stage, finished := pruneCrashRound(t, path, keep, rng)
 		db := mustOpenPath(t, path, c)
 		mustIntact(t, db)
 		got := mustSnapshots(t, db)
@@ -122,22 +137,22 @@ func TestDB_Prune_Crash(t *testing.T) {
 		switch {
 		case reflect.DeepEqual(ids, all):
 			outcome = "not pruned"
-		case reflect.DeepEqual(ids, kept):
+		case reflect.DeepEqual(ids, kept[keep]):
 			outcome = "pruned"
 		default:
-			t.Fatalf("round %d (killed after %q): runs %v stored, want %v or %v", round, stage, ids, all, kept)
+			t.Fatalf("round %d (killed after %q): runs %v stored, want %v or %v", round, stage, ids, all, kept[keep])
 		}
 		if finished && outcome != "pruned" {
 			t.Fatalf("round %d: the child finished but the runs are %s", round, outcome)
 		}
 		// Whatever the kill left, pruning again finishes the job.
-		if _, err := db.Prune(context.Background(), Retention{KeepLast: 1}, false); err != nil {
+		if _, err := db.Prune(context.Background(), Retention{KeepLast: keep}, false); err != nil {
 			t.Fatalf("round %d: Prune after the kill: %v", round, err)
 		}
 		mustIntact(t, db)
 		db.Close()
 		outcomes[outcome]++
-		t.Logf("round %d: killed after %q: %s", round, stage, outcome)
+		t.Logf("round %d (keep_last %d): killed after %q: %s", round, keep, stage, outcome)
 	}
 	t.Logf("outcomes: %v", outcomes)
 }
@@ -145,10 +160,10 @@ func TestDB_Prune_Crash(t *testing.T) {
 // pruneCrashRound runs the child until it reports a random stage, waits a
 // random moment and kills it. It returns the last stage seen and whether
 // the child finished first.
-func pruneCrashRound(t *testing.T, path string, rng *rand.Rand) (string, bool) {
+func pruneCrashRound(t *testing.T, path string, keep int, rng *rand.Rand) (string, bool) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestPruneCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), pruneCrashEnv+"="+path)
+	cmd.Env = append(os.Environ(), pruneCrashEnv+"="+path, pruneKeepEnv+"="+strconv.Itoa(keep))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
