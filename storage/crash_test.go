@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -16,6 +17,10 @@ import (
 
 // crashEnv carries the database path to the child process of TestDB_Crash.
 const crashEnv = "MCAWATCH_STORAGE_CRASH_DB"
+
+// crashPauseEnv makes the child wait on its standard input after its first
+// commit.
+const crashPauseEnv = "MCAWATCH_STORAGE_CRASH_PAUSE"
 
 const (
 	crashCustomers = 6000
@@ -54,7 +59,17 @@ func TestCrashChild(t *testing.T) {
 	if run, err = db.ResumeRun(run.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveInBatches(db, run.ID, func(batch int) { fmt.Printf("committed %d\n", batch) }); err != nil {
+	// With crashPauseEnv set, the child waits after its first commit until
+	// the parent has checked that the child holds the lock: otherwise a
+	// fast child could finish, and release it, before the parent looks.
+	pause := os.Getenv(crashPauseEnv) != ""
+	if err := saveInBatches(db, run.ID, func(batch int) {
+		fmt.Printf("committed %d\n", batch)
+		if pause {
+			pause = false
+			bufio.NewReader(os.Stdin).ReadString('\n')
+		}
+	}); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Println("done")
@@ -147,6 +162,14 @@ func crashRound(t *testing.T, path string, rng *rand.Rand, round int, reported m
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashEnv+"="+path)
 	cmd.Stderr = os.Stderr
+	var resume io.WriteCloser
+	if round == 1 {
+		cmd.Env = append(cmd.Env, crashPauseEnv+"=1")
+		var err error
+		if resume, err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +208,7 @@ func crashRound(t *testing.T, path string, rng *rand.Rand, round int, reported m
 		seen++
 		if seen == 1 && round == 1 {
 			checkChildHoldsLock(t, path, cmd.Process.Pid)
+			resume.Close() // the child goes on
 		}
 		if seen == killAfter {
 			time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
