@@ -132,7 +132,7 @@ func BenchmarkDB_Growth30Nights(b *testing.B) {
 			mb(size), worstStore.Round(time.Millisecond), worstFinish.Round(time.Millisecond), load.Round(time.Millisecond),
 			history.Round(time.Microsecond), counts.Round(time.Microsecond))
 		b.Logf("VACUUM INTO of the 30 nights: %v, %.1f MB", vacuumInto.Round(time.Millisecond), mb(fi.Size()))
-		b.Logf("Prune keep_last 7 (incremental vacuum): removed %d runs in %v, %.1f MB → %.1f MB", len(res.Removed),
+		b.Logf("Prune keep_last 7: removed %d runs in %v, %.1f MB → %.1f MB", len(res.Removed),
 			prune.Round(time.Millisecond), mb(res.BytesBefore), mb(res.BytesAfter))
 		b.ReportMetric(mb(size), "MB-30-nights")
 		b.ReportMetric(float64(worstStore.Milliseconds()), "worst-store-ms")
