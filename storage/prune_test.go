@@ -281,3 +281,32 @@ func TestDB_Prune_CustomersFailingEachNightDoNotKeepEveryRun(t *testing.T) {
 		t.Fatalf("Prune(keep_last 2) removed %v, want runs 1 to 4", pruneIDs(res.Removed))
 	}
 }
+
+// Removing a few runs of many hands their pages back by an incremental
+// vacuum: the file shrinks, and nothing is left on the free list.
+func TestDB_Prune_FewRunsRemovedShrinkTheFile(t *testing.T) {
+	c := newClock()
+	db := mustOpenDB(t, c)
+	cs := testCustomers(2000)
+	for night := 0; night < 8; night++ {
+		run, _ := storeSweep(t, db, cs, benchResults(cs, false))
+		mustFinish(t, db, run.ID, StateComplete)
+		c.t = c.t.Add(24 * time.Hour)
+	}
+	checkpointedSize(t, db)
+	res, err := db.Prune(context.Background(), Retention{KeepLast: 6}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Removed) != 1 {
+		t.Fatalf("Prune(keep_last 6) removed %v, want run 1 (run 2 is the baseline of run 3)", pruneIDs(res.Removed))
+	}
+	var free int
+	if err := db.writer.QueryRow(`PRAGMA freelist_count`).Scan(&free); err != nil {
+		t.Fatal(err)
+	}
+	if free != 0 || res.BytesAfter >= res.BytesBefore*15/16 {
+		t.Fatalf("after Prune: %d free pages, %d → %d bytes; want none free and about an eighth given back", free,
+			res.BytesBefore, res.BytesAfter)
+	}
+}
