@@ -156,17 +156,19 @@ type sweepSetup struct {
 	settings  agreementSettings
 	maxDrop   jobs.DropLimit
 	notify    *jobs.Notifier // nil: no notify channel configured
+	groupBy   bool           // customers.group_by: reseller
 }
 
 // options are the SweepOptions the setup fixes.
 func (s *sweepSetup) options() jobs.SweepOptions {
 	return jobs.SweepOptions{
-		Customers:    s.customers,
-		Types:        s.settings.types,
-		Required:     s.settings.required,
-		CurrentSince: s.settings.currentSince,
-		MaxDrop:      &s.maxDrop,
-		Notify:       s.notify,
+		Customers:       s.customers,
+		Types:           s.settings.types,
+		Required:        s.settings.required,
+		CurrentSince:    s.settings.currentSince,
+		MaxDrop:         &s.maxDrop,
+		Notify:          s.notify,
+		GroupByReseller: s.groupBy,
 	}
 }
 
@@ -193,6 +195,7 @@ func prepareSweep(cfg config.Config, log *slog.Logger, resume bool) (*sweepSetup
 		return nil, usage(fmt.Errorf("customers.max_drop: %w", err))
 	}
 	s.maxDrop = jobs.DropLimit{Percent: percent, Count: count}
+	s.groupBy = cfg.Customers.GroupBy == config.GroupByReseller
 	s.settings = agreementSettings{types: cfg.Agreements.Types, required: cfg.Agreements.Required, currentSince: currentSince}
 	if s.notify, err = newNotifier(cfg); err != nil {
 		return nil, err
@@ -261,7 +264,8 @@ func openDB(cfg config.Config, log *slog.Logger, readOnly bool) (*storage.DB, er
 }
 
 func writeOptions(cfg config.Config) report.WriteOptions {
-	return report.WriteOptions{Dir: cfg.Report.Dir, Formats: cfg.Report.Formats, CSVBOM: cfg.Report.CSVBOM}
+	return report.WriteOptions{Dir: cfg.Report.Dir, Formats: cfg.Report.Formats, CSVBOM: cfg.Report.CSVBOM,
+		SplitByReseller: cfg.Report.SplitByReseller}
 }
 
 // parseFailOn checks a --fail-on value.

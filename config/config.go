@@ -97,7 +97,14 @@ type Customers struct {
 	// customers ("25"). Empty is the default, more than 10% and more than
 	// 10 customers. See DropLimit.
 	MaxDrop string `yaml:"max_drop"`
+	// GroupBy is "reseller" for an indirect provider: a sweep also lists
+	// the indirect resellers and each customer's reseller(s). Empty: off.
+	GroupBy string `yaml:"group_by"`
 }
+
+// GroupByReseller is the customers.group_by value that groups by indirect
+// reseller.
+const GroupByReseller = "reseller"
 
 // Agreement types that Partner Center knows and mcawatch can track.
 const (
@@ -148,6 +155,9 @@ type Report struct {
 	// mark, so Excel reads a double-clicked file as UTF-8. Default off: the
 	// contract's CSV has none.
 	CSVBOM bool `yaml:"csv_bom"`
+	// SplitByReseller also writes one sub-folder of reports per indirect
+	// reseller; it needs customers.group_by: reseller.
+	SplitByReseller bool `yaml:"split_by_reseller"`
 }
 
 // Schedule is the built-in scheduler's timing.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/mcawatch/mcawatch/report/notify"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -51,6 +52,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		}
 		dir := filepath.Dir(path)
 		c.Customers.File = relativeTo(dir, c.Customers.File)
+		c.Notify.ResellerContacts = relativeTo(dir, c.Notify.ResellerContacts)
 		c.Auth.RefreshTokenFile = relativeTo(dir, c.Auth.RefreshTokenFile)
 		// A path the file names is relative to the file, wherever cron or
 		// a container starts the process; a default the file leaves alone
@@ -75,6 +77,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	p := &problems{file: c.Path}
 	c.validate(p)
 	c.checkCustomersFile(p)
+	c.checkResellerContacts(p)
 	if err := p.err(); err != nil {
 		return Config{}, err
 	}
@@ -103,5 +106,16 @@ func (c Config) checkCustomersFile(p *problems) {
 		p.add(line, field, "cannot read %s: %v", c.Customers.File, err)
 	case st.IsDir():
 		p.add(line, field, "%s is a folder, not a file", c.Customers.File)
+	}
+}
+
+// checkResellerContacts reads notify.reseller_contacts when set, so a bad
+// file is found before a sweep, with its own file and line.
+func (c Config) checkResellerContacts(p *problems) {
+	if c.Notify.ResellerContacts == "" {
+		return
+	}
+	if _, err := notify.ReadResellerContacts(c.Notify.ResellerContacts); err != nil {
+		p.add(c.Line("notify.reseller_contacts"), "notify.reseller_contacts", "%s", err.Error())
 	}
 }

@@ -20,6 +20,11 @@ type Notify struct {
 	Webhooks []Webhook `yaml:"webhooks,omitempty"`
 	// Email is sent over SMTP when its host is set.
 	Email Email `yaml:"email,omitempty"`
+	// ResellerContacts names a CSV file of reseller_id,email rows: after
+	// each report, every reseller with an address gets its own workbook
+	// by email (notify.email's server and sender). Load makes a relative
+	// path relative to the config file's folder.
+	ResellerContacts string `yaml:"reseller_contacts,omitempty"`
 }
 
 // Webhook is one notify.webhooks entry.

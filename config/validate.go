@@ -135,6 +135,20 @@ func (c Config) validateCustomers(p *problems) {
 	if _, _, err := c.Customers.DropLimit(); err != nil {
 		p.add(c.Line("customers.max_drop"), "customers.max_drop", "%s", err.Error())
 	}
+	if g := c.Customers.GroupBy; g != "" && g != GroupByReseller {
+		p.add(c.Line("customers.group_by"), "customers.group_by", "must be reseller or empty, got %q", shorten(g))
+	}
+	if c.Report.SplitByReseller && c.Customers.GroupBy != GroupByReseller {
+		p.add(c.Line("report.split_by_reseller"), "report.split_by_reseller", "needs customers.group_by: reseller")
+	}
+	if c.Notify.ResellerContacts != "" {
+		switch {
+		case !c.Report.SplitByReseller:
+			p.add(c.Line("notify.reseller_contacts"), "notify.reseller_contacts", "needs report.split_by_reseller: true (each reseller is sent its own folder's workbook)")
+		case c.Notify.Email.Host == "":
+			p.add(c.Line("notify.reseller_contacts"), "notify.reseller_contacts", "needs notify.email (its server and sender)")
+		}
+	}
 }
 
 func (c Config) validateAgreements(p *problems) {

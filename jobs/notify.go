@@ -33,6 +33,9 @@ type Notifier struct {
 	Channels []notify.Channel // webhooks and email; none: nothing is sent
 	Sender   notify.Sender    // retries; its zero value is ready (Logger defaults to the sweep's)
 	Timeout  time.Duration    // bounds one notification; 0: 2 minutes
+	// Resellers, when set, mails each indirect reseller its own workbook
+	// after the report (see ResellerMail); nil: no reseller is mailed.
+	Resellers *ResellerMail
 }
 
 // active reports whether n can send anything.
@@ -42,10 +45,13 @@ func (n *Notifier) active() bool {
 
 // Report notifies about a sweep whose report is written.
 func (n *Notifier) Report(ctx context.Context, db *storage.DB, out *Outcome, log *slog.Logger) {
-	if !n.active() || out == nil || out.Report == nil {
+	if n == nil || out == nil || out.Report == nil {
 		return
 	}
-	n.send(ctx, db, out.Run.ID, storage.NotifyReport, ReportMessage(out), log)
+	if n.active() {
+		n.send(ctx, db, out.Run.ID, storage.NotifyReport, ReportMessage(out), log)
+	}
+	n.sendResellers(ctx, db, out, log)
 }
 
 // Failure notifies about a sweep that failed or was interrupted with err.

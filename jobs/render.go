@@ -86,6 +86,12 @@ func Render(db *storage.DB, runID, againstID int64, opts RenderOptions) (*Outcom
 	endLoad = func() {}
 	endDiff := phase(opts.Write.Phase, "diff")
 	r := report.Diff(prev, cur, report.DiffOptions{Since: opts.Since})
+	switch g, err := db.LoadGrouping(runID); {
+	case err == nil:
+		report.Group(r, cur, g)
+	case !errors.Is(err, storage.ErrNotFound):
+		return nil, fmt.Errorf("resellers of run %d: %w", runID, err)
+	}
 	endDiff()
 	// The report holds what the writers need: let the snapshots go before
 	// writing, which at 100,000 customers would otherwise keep ~90 MB live

@@ -45,7 +45,11 @@ type SweepOptions struct {
 	// shrink. See DropError.
 	MaxDrop    *DropLimit
 	AcceptDrop bool
-	Report     report.WriteOptions
+	// GroupByReseller (customers.group_by: reseller) also lists the
+	// partner's indirect resellers and each one's customers, through the
+	// same client, and stores each customer's reseller(s) with the run.
+	GroupByReseller bool
+	Report          report.WriteOptions
 	// BatchSize and FlushEvery bound what a killed process can lose: results
 	// are committed every BatchSize customers or FlushEvery, whichever first.
 	BatchSize  int
@@ -120,9 +124,17 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 
 	info := runInfo(ctx, client, opts.Required, log)
 
-	endFetch := phase(opts.Phase, "fetch")
-	sweepErr := fetchAndStore(ctx, db, client, run, pending, opts, log)
-	endFetch()
+	var sweepErr error
+	if opts.GroupByReseller {
+		endGroup := phase(opts.Phase, "group")
+		sweepErr = storeGrouping(ctx, db, client, run, log)
+		endGroup()
+	}
+	if sweepErr == nil {
+		endFetch := phase(opts.Phase, "fetch")
+		sweepErr = fetchAndStore(ctx, db, client, run, pending, opts, log)
+		endFetch()
+	}
 	if sweepErr != nil {
 		state := storage.StateInterrupted
 		var storeErr *storeError

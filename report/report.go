@@ -27,6 +27,10 @@ type Report struct {
 	Errors      []ErrorRow
 	Acceptances []AcceptanceRow
 	Summary     Summary
+	// Resellers is the Resellers sheet of a report broken down by
+	// indirect reseller (see Group); nil otherwise.
+	Resellers []ResellerRow
+	grouping  *grouping
 }
 
 // Summary holds the counts shown on the Summary sheet and by the command line.

@@ -109,6 +109,15 @@ type table struct {
 // acceptance without a usable date, a first acceptance's previous date) is
 // an empty cell in both writers.
 func tables(r *Report) []table {
+	ts := plainTables(r)
+	if r.grouping != nil {
+		return groupedTables(r, ts)
+	}
+	return ts
+}
+
+// plainTables are the contract's tables, without grouping.
+func plainTables(r *Report) []table {
 	return []table{
 		{
 			sheet: "Missing", file: "missing.csv",

@@ -29,7 +29,11 @@ type WriteOptions struct {
 	// "-rerender-<UTC time>", and <Dir>/latest is left alone, since it
 	// names the newest sweep's report.
 	Rerender time.Time
-	// Phase, when set, is called as each format starts ("xlsx", "csv"); the
+	// SplitByReseller (report.split_by_reseller), on a report broken
+	// down by reseller (Group), also writes one folder per reseller under
+	// SplitDir holding only its customers, in the same atomic step.
+	SplitByReseller bool
+	// Phase, when set, is called as each format starts ("xlsx", "csv", "split"); the
 	// function it returns is called when that format is written. Benchmarks
 	// use it to time and measure the steps.
 	Phase func(step string) (end func())
@@ -109,6 +113,14 @@ func Write(r *Report, opts WriteOptions) (folder string, err error) {
 				break
 			}
 		}
+		end()
+		if err != nil {
+			return "", err
+		}
+	}
+	if opts.SplitByReseller && r.grouping != nil {
+		end := phase(opts.Phase, "split")
+		err := writeSplit(tmp, r, opts, formats)
 		end()
 		if err != nil {
 			return "", err
