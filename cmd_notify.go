@@ -93,7 +93,19 @@ func newNotifier(cfg config.Config) (*jobs.Notifier, error) {
 	if err != nil || len(channels) == 0 {
 		return nil, err
 	}
-	return &jobs.Notifier{On: cfg.Notify.Triggers(), Channels: channels}, nil
+	n := &jobs.Notifier{On: cfg.Notify.Triggers(), Channels: channels}
+	if path := cfg.Notify.ResellerContacts; path != "" {
+		contacts, err := notify.ReadResellerContacts(path)
+		if err != nil {
+			return nil, usage(fmt.Errorf("notify.reseller_contacts: %w", err))
+		}
+		e := cfg.Notify.Email
+		n.Resellers = &jobs.ResellerMail{
+			Email:    notify.Email{Host: e.Host, Port: e.Port, Username: e.Username, Password: e.Password, From: e.From},
+			Contacts: contacts,
+		}
+	}
+	return n, nil
 }
 
 // notifySetupFailure tells the configured channels about a sweep that
