@@ -25,6 +25,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	out := fs.String("out", "mcawatch-demo", "`dir`ectory for the demo database and reports")
 	n := fs.Int("customers", 500, "customers in the generated portfolio")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	indirect := fs.Bool("indirect", false, "play an indirect provider: customers reached through indirect resellers, the report grouped by reseller and split into one folder per reseller")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -36,7 +37,11 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 
-	srv := newDemoServer(*n)
+	resellers := 0
+	if *indirect {
+		resellers = demoResellers(*n)
+	}
+	srv := newDemoServerWith(*n, resellers)
 	defer srv.Close()
 
 	if err := os.MkdirAll(*out, 0o750); err != nil {
@@ -67,11 +72,12 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 			return nil, err
 		}
 		return jobs.Sweep(ctx, db, client, jobs.SweepOptions{
-			Kind:         "demo",
-			CurrentSince: demoCurrentSince,
-			Report:       report.WriteOptions{Dir: filepath.Join(*out, "reports")},
-			Logger:       log,
-			Now:          m.Now,
+			Kind:            "demo",
+			CurrentSince:    demoCurrentSince,
+			GroupByReseller: *indirect,
+			Report:          report.WriteOptions{Dir: filepath.Join(*out, "reports"), SplitByReseller: *indirect},
+			Logger:          log,
+			Now:             m.Now,
 		})
 	}
 	started := m.Now()
@@ -99,7 +105,28 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		s.Accepted, s.DirectSigned, s.Outdated, s.Missing, s.New, s.Removed, s.Errors, s.Joined, s.Left,
 		s.Blocked, s.Missing, s.Outdated, demoCurrentSince.Format(time.DateOnly),
 		st.Requests, st.Throttled, first.Folder, second.Folder, second.Folder)
+	if *indirect {
+		printResellers(m, second)
+	}
 	return nil
+}
+
+// demoResellers is how many indirect resellers the --indirect demo's
+// provider has: one per 50 customers, and at least enough for every name
+// that is unsafe in a folder name.
+func demoResellers(customers int) int {
+	return max(len(pctest.SpecialResellerNames()), customers/50)
+}
+
+// printResellers says how the --indirect demo's report is broken down.
+func printResellers(m *Main, out *jobs.Outcome) {
+	rows := out.Report.Resellers
+	fmt.Fprintf(m.Stdout, "  by reseller: %d groups on the Resellers sheet (resellers.csv), one folder per reseller in %s\n",
+		len(rows), filepath.Join(out.Folder, report.SplitDir))
+	if len(rows) > 0 && rows[0].Blocked > 0 {
+		fmt.Fprintf(m.Stdout, "  most blocked: %s (%s) with %d of %d customers blocked for orders\n",
+			rows[0].Name, rows[0].ID, rows[0].Blocked, rows[0].Customers)
+	}
 }
 
 const demoToken = "mcawatch-demo-token"
@@ -112,8 +139,13 @@ var demoCurrentSince = time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC)
 // always fail, so every sheet of the report has something to show. It is
 // deterministic, so tests can build the same one and know what the demo
 // must report.
-func newDemoServer(n int) *pctest.Server {
-	srv := pctest.New(pctest.Options{Customers: n, Seed: 1, Token: demoToken})
+func newDemoServer(n int) *pctest.Server { return newDemoServerWith(n, 0) }
+
+// newDemoServerWith is newDemoServer playing an indirect provider with
+// resellers resellers (0: a direct partner). The customers are the same
+// either way.
+func newDemoServerWith(n, resellers int) *pctest.Server {
+	srv := pctest.New(pctest.Options{Customers: n, Seed: 1, Token: demoToken, Resellers: resellers})
 	faults := pctest.Faults{
 		Latency:  2 * time.Millisecond,
 		Throttle: 600,

@@ -12,7 +12,7 @@ import (
 // first two lines of its -h. Every command the dispatcher knows has one
 // (main_test checks it through the real binary).
 var commandHelp = map[string]struct{ what, example string }{
-	"demo":     {"Runs a whole sweep against a built-in Partner Center, twice, and writes real reports: no credentials, no network.", "mcawatch demo --out ./demo-reports"},
+	"demo":     {"Runs a whole sweep against a built-in Partner Center, twice, and writes real reports: no credentials, no network.", "mcawatch demo --out ./demo-reports   (an indirect provider: mcawatch demo --indirect)"},
 	"run":      {"Runs one sweep now: lists the customers, asks each for its agreements, stores the answers and writes the reports.", "mcawatch run --config /etc/mcawatch/mcawatch.yaml --fail-on outdated"},
 	"backfill": {"Runs one long sweep with progress, resumable after an interruption; --since reports older acceptances as new.", "mcawatch backfill --config mcawatch.yaml --since 2026-01-01"},
 	"serve":    {"Runs sweeps on the configured cron schedule until SIGINT or SIGTERM, with /healthz and /metrics on serve.listen.", "mcawatch serve --config /etc/mcawatch/mcawatch.yaml --now"},
