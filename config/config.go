@@ -142,6 +142,9 @@ type Storage struct {
 	// Path is the database file. Load makes a relative path the file sets
 	// relative to the config file's folder.
 	Path string `yaml:"path"`
+	// Retention (storage.retention) is which complete runs a sweep and
+	// `mcawatch prune` keep; the zero value keeps every run.
+	Retention Retention `yaml:"retention"`
 }
 
 // Report says where and in which formats reports are written.
@@ -158,6 +161,9 @@ type Report struct {
 	// SplitByReseller also writes one sub-folder of reports per indirect
 	// reseller; it needs customers.group_by: reseller.
 	SplitByReseller bool `yaml:"split_by_reseller"`
+	// Keep (report.keep) is how many report folders a sweep and
+	// `mcawatch prune` leave in Dir, the newest; 0 keeps them all.
+	Keep int `yaml:"keep"`
 }
 
 // Schedule is the built-in scheduler's timing.

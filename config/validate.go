@@ -46,6 +46,7 @@ func (c Config) validate(p *problems) {
 	c.validateAgreements(p)
 	c.validateFetch(p)
 	c.validateOutput(p)
+	c.validateRetention(p)
 	c.validateNotify(p)
 	c.validateServe(p)
 	if _, err := ParseSchedule(c.Schedule.Cron); err != nil {
