@@ -150,9 +150,10 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 		}
 		return nil, fmt.Errorf("run %d: %w", run.ID, sweepErr)
 	}
-	// The next sweep starts at the rate this one settled at, rather than
-	// unlimited, so it does not meet the throttle all over again.
-	info.SettledRate = client.Stats().Rate
+	// The next sweep starts at the rate the server was found to allow,
+	// rather than finding it again; 0 (no 429 measured one) lets it start
+	// as a first sweep does.
+	info.SettledRate = client.SettledRate()
 	if err := db.SetRunInfo(run.ID, info); err != nil {
 		log.Warn("store run info", "err", err)
 	}
