@@ -161,7 +161,7 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 	finished, err := db.FinishRun(run.ID, storage.StateComplete)
 	endFinish()
 	if err != nil {
-		return nil, fmt.Errorf("finish run %d: %w", run.ID, err)
+		return nil, err // storage's error names the run and where it was left
 	}
 	run = finished
 

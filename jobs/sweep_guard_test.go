@@ -2,7 +2,9 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -446,5 +448,43 @@ func TestSweep_Sweep_GoesOnWithoutAgreementMetadata(t *testing.T) {
 	}
 	if run.State != storage.StateComplete || run.Agreement != (storage.AgreementInfo{}) || run.RelationshipURL != "" {
 		t.Fatalf("run = %+v, want complete with no agreement info and no relationship link", run)
+	}
+}
+
+// TestSweep_Sweep_FinishFailureNamesTheRunOnce: when storing the end of a
+// run fails (a full disk), the message names the right run once, and the
+// run is left interrupted for --resume, not running.
+func TestSweep_Sweep_FinishFailureNamesTheRunOnce(t *testing.T) {
+	srv := newServer(t, 20, pctest.Faults{})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.db")
+	db := mustOpenDB(t, path)
+	// A second connection to the same file installs what a full disk does
+	// to the run's last write.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`CREATE TRIGGER full_disk BEFORE UPDATE OF missing_since ON results
+		BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	opts := SweepOptions{Report: report.WriteOptions{Dir: filepath.Join(dir, "reports")}}
+	_, err = Sweep(context.Background(), db, newClient(t, srv, 4), opts)
+	if err == nil {
+		t.Fatal("Sweep() = nil, want the failure to finish the run")
+	}
+	runs := mustRuns(t, db)
+	if len(runs) != 1 {
+		t.Fatalf("%d runs stored, want 1", len(runs))
+	}
+	msg := err.Error()
+	want := fmt.Sprintf("finish run %d: ", runs[0].ID)
+	if strings.Count(msg, "finish run") != 1 || !strings.Contains(msg, want) || !strings.Contains(msg, "database or disk is full") {
+		t.Fatalf("Sweep() error = %q, want one %q and the cause", msg, want)
+	}
+	if runs[0].State != storage.StateInterrupted {
+		t.Fatalf("run after a failed finish is %s, want interrupted", runs[0].State)
 	}
 }
