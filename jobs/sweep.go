@@ -65,6 +65,10 @@ type SweepOptions struct {
 	// Notify, when set, tells people once the report is written and when
 	// the sweep fails or is interrupted; it never changes the outcome.
 	Notify *Notifier
+	// Retention (storage.retention, report.keep) is applied once the
+	// report is in place, while the lock is still held; the zero value
+	// removes nothing. Its failure never changes the outcome.
+	Retention Retention
 }
 
 // phase starts step on p, which may be nil.
@@ -187,6 +191,7 @@ func Sweep(ctx context.Context, db *storage.DB, client *fetch.Client, opts Sweep
 		return nil, fmt.Errorf("run %d: report written to %s but not recorded: %w", run.ID, out.Folder, err)
 	}
 	out.Run.ReportDir = out.Folder
+	applyRetention(ctx, db, opts, log)
 	s, st := out.Report.Summary, client.Stats()
 	log.Info("sweep complete",
 		"customers", s.Customers, "accepted", s.Accepted, "direct_signed", s.DirectSigned,
