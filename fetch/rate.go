@@ -228,7 +228,13 @@ func (a *adaptiveRate) admit(now time.Time, retry bool) time.Duration {
 	if !a.lim.AllowN(now, 1) {
 		a.lastHeld = now
 		need := 1 - a.lim.TokensAt(now)
-		return max(time.Duration(need/a.limit*float64(time.Second)), time.Microsecond)
+		d := max(time.Duration(need/a.limit*float64(time.Second)), time.Microsecond)
+		if a.mode == modeStart {
+			// The limit doubles every round trip: ask again soon rather
+			// than wait out a token at a limit an answer is about to raise.
+			d = min(d, growStep)
+		}
+		return d
 	}
 	a.inflight++
 	return 0

@@ -85,6 +85,24 @@ func TestAdaptiveRate_Sweep_KeepsHighRates(t *testing.T) {
 	}
 }
 
+// With no throttle in sight the sweep runs at what its workers allow,
+// Concurrency ÷ latency, from its first second: the slow start of 23b9d84
+// left the workers waiting for a token at the 4/s cold-start limit while
+// answers raised it, and lost about a quarter of a second a sweep (0.81–0.87
+// of C/L in BenchmarkSweep_FanOut).
+func TestAdaptiveRate_Sweep_UnthrottledFanOutAtConcurrencyOverLatency(t *testing.T) {
+	for _, conc := range []int{16, 64} {
+		t.Run(fmt.Sprintf("C=%d", conc), func(t *testing.T) {
+			o := simOptions{rate: 1e6, burst: 1e6, latency: 20 * time.Millisecond, concurrency: conc, requests: conc * 100}
+			res := simulate(t, o)
+			t.Logf("ratio %.3f, served a second: %v", res.ratio(o), res.perSecond)
+			if got := res.ratio(o); got > 1.10 {
+				t.Errorf("sweep took %.3f × answered requests ÷ (C/L), want at most 1.10 (≥ 0.91 of C/L)", got)
+			}
+		})
+	}
+}
+
 // The rate-change run at 10/s and 250 ms: the throttle halves after 40 s and
 // doubles back after 80 s; the sweep serves within 10% of the throttle three
 // seconds running within 5 s of the halving and 30 s of the doubling.
