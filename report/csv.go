@@ -19,7 +19,11 @@ const utf8BOM = "\ufeff"
 // opens a double-clicked CSV file as UTF-8 only then), a header row, RFC 4180 quoting with CRLF line ends
 // as RFC 4180 asks, dates in RFC 3339 UTC and empty for zero dates. Rows are
 // streamed through csv.Writer's buffer, never built up in memory.
-func writeCSV(dir string, t table, bom bool) (err error) {
+func writeCSV(dir string, t table, bom bool) error { return writeCSVFile(dir, t, bom, true) }
+
+// writeCSVFile is writeCSV, syncing the file only when durable (a caller
+// that syncs the whole file system at once passes false).
+func writeCSVFile(dir string, t table, bom, durable bool) (err error) {
 	path := filepath.Join(dir, t.file)
 	f, err := createFile(path)
 	if err != nil {
@@ -54,6 +58,9 @@ func writeCSV(dir string, t table, bom bool) (err error) {
 	w.Flush()
 	if err := w.Error(); err != nil {
 		return fmt.Errorf("write %s: %w", t.file, err)
+	}
+	if !durable {
+		return nil
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", t.file, err)

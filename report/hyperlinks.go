@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -66,7 +65,7 @@ func linkID(n int) string { return fmt.Sprintf("rIdL%d", n) }
 // relationship a link in the sheet's relationships part. Every other part
 // is copied as it is, still compressed. The sheets are rewritten as a
 // stream, so memory does not grow with their size.
-func addHyperlinks(src, dst string, links []sheetLinks) (err error) {
+func addHyperlinks(src, dst string, links []sheetLinks, durable bool) (err error) {
 	zr, err := zip.OpenReader(src)
 	if err != nil {
 		return fmt.Errorf("reopen workbook: %w", err)
@@ -101,9 +100,7 @@ func addHyperlinks(src, dst string, links []sheetLinks) (err error) {
 	bw := bufio.NewWriterSize(out, 1<<16)
 	zw := zip.NewWriter(bw)
 	// The rewritten sheets are most of the bytes: compress them fast.
-	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(w, flate.BestSpeed)
-	})
+	zw.RegisterCompressor(zip.Deflate, flateFast.compressor)
 	for _, zf := range zr.File {
 		l, isSheet := sheets[zf.Name]
 		r, isRels := rels[zf.Name]
@@ -136,6 +133,9 @@ func addHyperlinks(src, dst string, links []sheetLinks) (err error) {
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write report.xlsx: %w", err)
+	}
+	if !durable {
+		return nil
 	}
 	if err := out.Sync(); err != nil {
 		return fmt.Errorf("sync report.xlsx: %w", err)

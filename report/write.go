@@ -37,6 +37,10 @@ type WriteOptions struct {
 	// function it returns is called when that format is written. Benchmarks
 	// use it to time and measure the steps.
 	Phase func(step string) (end func())
+
+	// deferSync leaves each file unsynced: writeSplit syncs its thousands
+	// of files at once afterwards (see syncTree).
+	deferSync bool
 }
 
 // phase starts step on p, which may be nil.
