@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcawatch/mcawatch/config"
 	"github.com/mcawatch/mcawatch/fetch"
 	"github.com/mcawatch/mcawatch/jobs"
 	"github.com/mcawatch/mcawatch/report"
@@ -72,8 +73,16 @@ func (m *Main) runBenchJob(ctx context.Context, args []string) error {
 	if token == "" {
 		return errors.New("bench job: MCAWATCH_ACCESS_TOKEN is empty")
 	}
+	// The job judges acceptances against the default cut-off, as a user's
+	// run does: customers with only an outdated acceptance are asked the
+	// direct-sign status too, and the report has its Outdated rows.
+	currentSince, err := config.Default().Agreements.CurrentSinceTime()
+	if err != nil {
+		return err
+	}
 	client, err := fetch.New(fetch.Options{
 		BaseURL: *url, Token: fetch.StaticToken(token), Concurrency: *concurrency, Version: version,
+		CurrentSince: currentSince,
 	})
 	if err != nil {
 		return err
@@ -96,10 +105,11 @@ func (m *Main) runBenchJob(ctx context.Context, args []string) error {
 	defer rec.close()
 	started := time.Now()
 	if _, err := jobs.Sweep(ctx, db, client, jobs.SweepOptions{
-		Kind:   "run",
-		Report: report.WriteOptions{Dir: filepath.Join(*dir, "reports")},
-		Phase:  rec.begin,
-		Now:    m.Now,
+		Kind:         "run",
+		CurrentSince: currentSince,
+		Report:       report.WriteOptions{Dir: filepath.Join(*dir, "reports")},
+		Phase:        rec.begin,
+		Now:          m.Now,
 	}); err != nil {
 		return err
 	}
