@@ -261,3 +261,50 @@ func TestSweep_GroupByReseller_ExtraRequestsGoThroughTheSweepsClient(t *testing.
 		}
 	}
 }
+
+func TestSweep_GroupByReseller_FirstRunWithAFailedListingCallsItsCustomersUnknownNotDirect(t *testing.T) {
+	srv := newIndirect(t, 90, 4)
+	broken := srv.Resellers()[0]
+	srv.SetIndirectFaults(pctest.IndirectFaults{Resellers: map[string]pctest.Fault{broken.ID: pctest.Fault404}})
+	dir := t.TempDir()
+	db := mustOpenDB(t, filepath.Join(dir, "m.db"))
+	client, err := fetch.New(fetch.Options{BaseURL: srv.URL(), Token: fetch.StaticToken(testToken),
+		Concurrency: 4, MaxAttempts: 2, Timeout: 5 * time.Second, PageSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Sweep(context.Background(), db, client, SweepOptions{GroupByReseller: true,
+		Report: report.WriteOptions{Dir: filepath.Join(dir, "reports")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its customers reached through no other reseller are unknown; the
+	// truly direct ones cannot be told from them, so they are unknown too.
+	wantUnknown := 0
+	for _, c := range srv.Customers() {
+		rs := srv.ResellersOf(c.ID)
+		if len(rs) == 0 || len(rs) == 1 && strings.EqualFold(rs[0], broken.ID) {
+			wantUnknown++
+		}
+	}
+	var unknown, direct int
+	for _, row := range out.Report.Resellers {
+		switch row.ID {
+		case report.GroupUnknown:
+			unknown = row.Customers
+		case report.GroupDirect:
+			direct = row.Customers
+		}
+	}
+	if unknown != wantUnknown || direct != 0 {
+		t.Fatalf("unknown=%d direct=%d, want unknown=%d direct=0: a failed listing leaves no customer called direct", unknown, direct, wantUnknown)
+	}
+	for _, rec := range readCSV(t, filepath.Join(out.Folder, "missing.csv"))[1:] {
+		if rec[len(rec)-1] == report.GroupDirect {
+			t.Fatalf("missing.csv calls %s direct while a listing failed", rec[0])
+		}
+	}
+	if out.Report.Summary.Customers != 90 || out.Report.Summary.Errors != 0 {
+		t.Fatalf("Summary=%+v, want 90 customers and no error", out.Report.Summary)
+	}
+}
