@@ -10,7 +10,8 @@ import (
 
 // The simulation drives the real adaptiveRate through admit, observe and
 // release in virtual time: a server throttle (token bucket or sliding
-// window) that answers after a fixed latency, and Concurrency workers that,
+// window) that answers after a latency (fixed, or with a few milliseconds of
+// random noise as a loaded machine's scheduling adds), and Concurrency workers that,
 // like Client.get, retry a 429 after its Retry-After (plus backoff from the
 // second 429 on). No real time passes, so a minute-long sweep at 5
 // requests a second takes milliseconds and every run is the same.
@@ -67,6 +68,7 @@ type simOptions struct {
 	burst       float64       // token bucket size; 0 with window set
 	window      time.Duration // sliding window length; 0 for a token bucket
 	latency     time.Duration // every answer, 200 or 429, comes this long after the request
+	jitter      time.Duration // plus up to this much, at random (a loaded machine's scheduling)
 	concurrency int
 	requests    int     // answered requests the sweep needs
 	initial     float64 // Options.InitialRate
@@ -145,6 +147,7 @@ func simulate(t testing.TB, o simOptions) simResult {
 	a := newAdaptiveRate(o.initial, clk.now, discard)
 	srv := newSimThrottle(o, start)
 	rng := rand.New(rand.NewPCG(1, 2))
+	noise := rand.New(rand.NewPCG(3, 4))
 
 	var (
 		q         simQueue
@@ -177,7 +180,11 @@ func simulate(t testing.TB, o simOptions) simResult {
 		if !e.answer {
 			switch d := simAdmit(a, e.at, e.retry); {
 			case d == 0:
-				push(simEvent{at: e.at.Add(o.latency), worker: e.worker, answer: true, sent: e.at})
+				l := o.latency
+				if o.jitter > 0 {
+					l += time.Duration(noise.Int64N(int64(o.jitter)))
+				}
+				push(simEvent{at: e.at.Add(l), worker: e.worker, answer: true, sent: e.at})
 			case d == untilAnswer:
 				blocked = append(blocked, e)
 			default:

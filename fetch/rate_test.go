@@ -41,26 +41,36 @@ func TestAdaptiveRate_Sweep_FewThrottledAt8PerSecond200ms(t *testing.T) {
 }
 
 // The whole grid users meet, from a cold start, against a bucket with a
-// burst of 1 and of R. The design's target is 1.10 and under 2% 429s; what
-// this controller reaches is bounded here (see BENCHMARKS.md, "The rate
-// matrix", for the cells still above the target), so that a change that makes
-// any cell worse fails.
+// burst of 1 and of R, on a quiet server and on one whose answers come up to
+// 2 ms late at random (the scheduling noise of a loaded machine, which a
+// burst-1 bucket turns into 429s). The design's target is 1.10 and under 2%
+// 429s; what this controller reaches is bounded here (see BENCHMARKS.md, "The
+// rate matrix", for the cells still above the target), so that a change that
+// makes any cell worse fails. A burst-1 bucket at 100/s refuses a request
+// that comes less than 10 ms after the one before: 2 ms of noise costs a
+// fifth of that rate whatever the client does, hence its own bound.
 func TestAdaptiveRate_Sweep_PartnerCenterPaceGrid(t *testing.T) {
 	const concurrency = 16
-	for _, r := range []float64{5, 8.33, 20, 100} {
-		for _, l := range []time.Duration{100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond} {
-			for _, burst := range []float64{1, r} {
-				t.Run(fmt.Sprintf("R=%g/L=%v/burst=%g", r, l, burst), func(t *testing.T) {
-					o := simOptions{rate: r, burst: burst, latency: l, concurrency: concurrency, requests: simRequests(r, l, concurrency)}
-					res := simulate(t, o)
-					t.Logf("ratio %.3f, 429s %d of %d (%.2f%%), settled %.2f/s", res.ratio(o), res.throttled, res.served+res.throttled, 100*res.share429(), res.settled)
-					if got := res.ratio(o); got > 1.20 {
-						t.Errorf("sweep took %.3f × answered requests ÷ min(R, C/L), want at most 1.20", got)
-					}
-					if got := res.share429(); got >= 0.08 {
-						t.Errorf("%.2f%% of requests were answered 429, want under 8%%", 100*got)
-					}
-				})
+	for _, jitter := range []time.Duration{0, 2 * time.Millisecond} {
+		for _, r := range []float64{5, 8.33, 20, 100} {
+			for _, l := range []time.Duration{100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond} {
+				for _, burst := range []float64{1, r} {
+					t.Run(fmt.Sprintf("jitter=%v/R=%g/L=%v/burst=%g", jitter, r, l, burst), func(t *testing.T) {
+						o := simOptions{rate: r, burst: burst, latency: l, jitter: jitter, concurrency: concurrency, requests: simRequests(r, l, concurrency)}
+						res := simulate(t, o)
+						t.Logf("ratio %.3f, 429s %d of %d (%.2f%%), settled %.2f/s", res.ratio(o), res.throttled, res.served+res.throttled, 100*res.share429(), res.settled)
+						maxRatio := 1.20
+						if jitter > 0 && r == 100 && burst == 1 && l == 100*time.Millisecond {
+							maxRatio = 1.30
+						}
+						if got := res.ratio(o); got > maxRatio {
+							t.Errorf("sweep took %.3f × answered requests ÷ min(R, C/L), want at most %.2f", got, maxRatio)
+						}
+						if got := res.share429(); got >= 0.07 {
+							t.Errorf("%.2f%% of requests were answered 429, want under 7%%", 100*got)
+						}
+					})
+				}
 			}
 		}
 	}
