@@ -50,9 +50,16 @@ func (w *pooledFlate) Close() error {
 	return err
 }
 
-// zipWriter is excelize's zip writer with pooled compressors.
-func zipWriter(w io.Writer) excelize.ZipWriter {
-	zw := zip.NewWriter(w)
-	zw.RegisterCompressor(zip.Deflate, flateDefault.compressor)
-	return zw
+// zipWriter returns excelize's zip writer with pooled compressors, the
+// fastest when fast is set.
+func zipWriter(fast bool) func(io.Writer) excelize.ZipWriter {
+	p := flateDefault
+	if fast {
+		p = flateFast
+	}
+	return func(w io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(w)
+		zw.RegisterCompressor(zip.Deflate, p.compressor)
+		return zw
+	}
 }

@@ -209,7 +209,7 @@ func writeSplit(dir string, r *Report, opts WriteOptions, formats []string) erro
 	}
 	sub := opts
 	sub.Trend = nil
-	sub.deferSync = true
+	sub.splitPart = true
 	names := folderNames(resellers)
 	// Each reseller's workbook is small and costs mostly excelize's fixed
 	// work: they are written side by side, one a processor, and the

@@ -38,9 +38,10 @@ type WriteOptions struct {
 	// use it to time and measure the steps.
 	Phase func(step string) (end func())
 
-	// deferSync leaves each file unsynced: writeSplit syncs its thousands
-	// of files at once afterwards (see syncTree).
-	deferSync bool
+	// splitPart marks one reseller's part of a split report: its files are
+	// left unsynced, as writeSplit syncs its thousands of files at once
+	// afterwards (see syncTree), and its small workbook is compressed fast.
+	splitPart bool
 }
 
 // phase starts step on p, which may be nil.

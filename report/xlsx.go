@@ -25,7 +25,7 @@ const (
 // is small) then one streamed sheet per table, so memory does not grow with
 // the number of rows beyond excelize's own buffer.
 func writeXLSX(dir string, r *Report, opts WriteOptions) (err error) {
-	f := excelize.NewFile().SetZipWriter(zipWriter)
+	f := excelize.NewFile().SetZipWriter(zipWriter(opts.splitPart))
 	defer func() {
 		if cerr := f.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close workbook: %w", cerr)
@@ -61,7 +61,7 @@ func writeXLSX(dir string, r *Report, opts WriteOptions) (err error) {
 	if err := saveWorkbook(f, part); err != nil {
 		return err
 	}
-	return addHyperlinks(part, filepath.Join(dir, "report.xlsx"), links, !opts.deferSync)
+	return addHyperlinks(part, filepath.Join(dir, "report.xlsx"), links, !opts.splitPart)
 }
 
 // setDocProps sets title, subject, creator and the created time (opts.Now,
