@@ -197,22 +197,29 @@ func (db *DB) open() error {
 	//     indexes a 100,000-customer sweep touches stay in memory.
 	//   - temp_store(MEMORY): the statement journal of a multi-row INSERT
 	//     (a few pages) stays in memory instead of going through a file.
-	//   - auto_vacuum(INCREMENTAL), first: takes effect only in a new,
-	//     empty file (an older database is switched by Prune's first
-	//     VACUUM); it lets Prune hand the pages of removed runs back to the
-	//     file system in a moment instead of rewriting the whole file.
+	//   - auto_vacuum(INCREMENTAL), first, and only for a new, empty file,
+	//     where alone it takes effect (an older database is switched by
+	//     Prune's first VACUUM): it lets Prune hand the pages of removed
+	//     runs back to the file system in a moment instead of rewriting
+	//     the whole file. On an existing file the pragma rewrites the
+	//     header, so a command that only reads (runs, history, prune
+	//     --dry-run) would change the file's bytes.
 	//   - _txlock=immediate: a deferred transaction that reads then writes
 	//     fails at once with SQLITE_BUSY in WAL mode; taking the write lock
 	//     at BEGIN makes it wait its turn instead.
-	db.writer, err = sql.Open("sqlite", dsn(db.file,
-		"_pragma=auto_vacuum(2)",
+	params := []string{
 		"_pragma=busy_timeout(5000)",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
 		"_pragma=cache_size(-65536)",
 		"_pragma=temp_store(MEMORY)",
 		"_pragma=foreign_keys(1)",
-		"_txlock=immediate"))
+		"_txlock=immediate",
+	}
+	if info, err := os.Stat(db.file); err == nil && info.Size() == 0 {
+		params = append([]string{"_pragma=auto_vacuum(2)"}, params...)
+	}
+	db.writer, err = sql.Open("sqlite", dsn(db.file, params...))
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", db.path, err)
 	}
