@@ -96,7 +96,9 @@ Usage:
   mcawatch backfill [same as run] [--since DATE]
   mcawatch serve    [--config FILE] [--now]           sweeps on the configured cron schedule; /healthz, /metrics on serve.listen
   mcawatch report   [--run ID] [--against ID] [--out DIR] [--db FILE]
-  mcawatch runs     [--db FILE]                       lists stored runs
+  mcawatch runs     [--db FILE] [--json]              lists stored runs with their missing, outdated and error counts
+  mcawatch history  CUSTOMER-ID [--db FILE] [--json]  one customer's standing, acceptances and errors across the stored runs
+  mcawatch prune    [--config FILE] [--db FILE] [--dry-run]  applies storage.retention and report.keep now
   mcawatch bench    [--customers N,N] [--throttle R]  measures the whole job against the built-in Partner Center
   mcawatch notify   --test [--config FILE]            sends a test message to every notify channel
   mcawatch check    [--config FILE]                   checks config, database, token and one Partner Center call
@@ -141,6 +143,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.runReport(ctx, rest)
 	case "runs":
 		err = m.runRuns(ctx, rest)
+	case "history":
+		err = m.runHistory(ctx, rest)
+	case "prune":
+		err = m.runPrune(ctx, rest)
 	case "bench":
 		err = m.runBench(ctx, rest)
 	case "notify":

@@ -157,6 +157,7 @@ type sweepSetup struct {
 	maxDrop   jobs.DropLimit
 	notify    *jobs.Notifier // nil: no notify channel configured
 	groupBy   bool           // customers.group_by: reseller
+	retention jobs.Retention // storage.retention and report.keep
 }
 
 // options are the SweepOptions the setup fixes.
@@ -169,6 +170,7 @@ func (s *sweepSetup) options() jobs.SweepOptions {
 		MaxDrop:         &s.maxDrop,
 		Notify:          s.notify,
 		GroupByReseller: s.groupBy,
+		Retention:       s.retention,
 	}
 }
 
@@ -196,6 +198,7 @@ func prepareSweep(cfg config.Config, log *slog.Logger, resume bool) (*sweepSetup
 	}
 	s.maxDrop = jobs.DropLimit{Percent: percent, Count: count}
 	s.groupBy = cfg.Customers.GroupBy == config.GroupByReseller
+	s.retention = retention(cfg)
 	s.settings = agreementSettings{types: cfg.Agreements.Types, required: cfg.Agreements.Required, currentSince: currentSince}
 	if s.notify, err = newNotifier(cfg); err != nil {
 		return nil, err
