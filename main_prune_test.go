@@ -281,3 +281,47 @@ func TestRuns_Run_JSONHasEachRunsCounts(t *testing.T) {
 		t.Errorf("runs: exit %d, want MISSING and OUTDATED columns:\n%s", text.code, text.stdout)
 	}
 }
+
+func TestRun_Run_AppliesRetentionAfterEachSweep(t *testing.T) {
+	srv := newE2EServer(t, 30, 13)
+	w := newWorkspace(t, srv, "")
+	b, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), "storage:\n", "storage:\n  retention: {keep_last: 1}\n", 1)
+	cfg = strings.Replace(cfg, "report:\n", "report:\n  keep: 1\n", 1)
+	if err := os.WriteFile(w.config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var folders []string
+	for i := range 3 {
+		r := w.run("run", "--log-format", "text")
+		if r.code != 0 {
+			t.Fatalf("sweep %d: exit %d: %s", i+1, r.code, r.stderr)
+		}
+		folders = append(folders, r.lastLine())
+		srv.Evolve(int64(i+20), 2)
+		if i == 2 && (!strings.Contains(r.stderr, "retention removed run") || !strings.Contains(r.stderr, "report.keep removed report folder")) {
+			t.Errorf("the third sweep does not log what it removed:\n%s", r.stderr)
+		}
+	}
+	var left []int64
+	for _, r := range storedRuns(t, w) {
+		left = append(left, r.ID)
+	}
+	if want := []int64{3, 2}; !slices.Equal(left, want) {
+		t.Errorf("runs left %v, want %v", left, want)
+	}
+	entries, err := os.ReadDir(filepath.Join(w.dir, "reports"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{filepath.Base(folders[2]), "latest"}; !slices.Equal(names, want) {
+		t.Errorf("report dir holds %q, want %q", names, want)
+	}
+}
