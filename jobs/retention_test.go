@@ -132,3 +132,25 @@ func TestSweep_Retention_DefaultKeepsEverything(t *testing.T) {
 		t.Errorf("%d report folders, want %d", got, want)
 	}
 }
+
+func TestSweep_Retention_ReportKeepAloneKeepsEveryRun(t *testing.T) {
+	srv := newServer(t, 10, pctest.Faults{})
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "reports")
+	db := mustOpenDB(t, filepath.Join(dir, "m.db"))
+	opts := SweepOptions{Report: report.WriteOptions{Dir: reports, Formats: []string{"xlsx"}}, Retention: Retention{Reports: 1}}
+	var last string
+	for i := range 3 {
+		out, err := Sweep(context.Background(), db, newClient(t, srv, 4), opts)
+		if err != nil {
+			t.Fatalf("sweep %d: %v", i+1, err)
+		}
+		last = filepath.Base(out.Folder)
+	}
+	if got, want := runIDs(t, db), []int64{1, 2, 3}; !slices.Equal(got, want) {
+		t.Errorf("runs left %v, want %v", got, want)
+	}
+	if got, want := reportFolderNames(t, reports), []string{last}; !slices.Equal(got, want) {
+		t.Errorf("report folders left %q, want %q", got, want)
+	}
+}
