@@ -64,7 +64,7 @@ func printPruned(w io.Writer, p jobs.Pruned, dryRun bool) {
 	if len(p.Runs.Removed) == 0 {
 		fmt.Fprintf(w, "%s no runs.\n", verb)
 	} else {
-		fmt.Fprintf(w, "%s %d runs:\n", verb, len(p.Runs.Removed))
+		fmt.Fprintf(w, "%s %s:\n", verb, count(len(p.Runs.Removed), "run"))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  RUN\tKIND\tSTARTED (UTC)\tSTATE\tREASON")
 		for _, r := range p.Runs.Removed {
@@ -75,13 +75,13 @@ func printPruned(w io.Writer, p jobs.Pruned, dryRun bool) {
 	if len(p.Folders) == 0 {
 		fmt.Fprintf(w, "%s no report folders.\n", verb)
 	} else {
-		fmt.Fprintf(w, "%s %d report folders:\n", verb, len(p.Folders))
+		fmt.Fprintf(w, "%s %s:\n", verb, count(len(p.Folders), "report folder"))
 		for _, f := range p.Folders {
 			fmt.Fprintf(w, "  %s  (%s)\n", f.Path, formatBytes(f.Bytes))
 		}
 	}
 	if dryRun {
-		fmt.Fprintf(w, "Dry run: nothing was changed. The report folders hold %s; the database (%s now) gives back what the runs held once pruned.\n",
+		fmt.Fprintf(w, "Dry run: nothing was changed. Pruning would give back %s of report folders, and from the database (%s now) the space those runs hold.\n",
 			formatBytes(p.FolderBytes()), formatBytes(p.Runs.BytesBefore))
 		return
 	}
@@ -103,4 +103,12 @@ func formatBytes(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %s", v, []string{"KiB", "MiB", "GiB", "TiB"}[i])
+}
+
+// count is "1 run" or "2 runs".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

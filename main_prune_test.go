@@ -163,7 +163,7 @@ func TestPrune_Run_DryRunChangesNothingAndPruneRemovesWhatItPrinted(t *testing.T
 	if want := folders[:2]; !slices.Equal(dryFolders, want) {
 		t.Errorf("dry run lists folders %q, want %q:\n%s", dryFolders, want, dry.stdout)
 	}
-	if !strings.Contains(dry.stdout, "Would remove 1 runs:") || !strings.Contains(dry.stdout, "not kept by the retention policy") {
+	if !strings.Contains(dry.stdout, "Would remove 1 run:") || !strings.Contains(dry.stdout, "not kept by the retention policy") {
 		t.Errorf("dry run printout lacks the run and its reason:\n%s", dry.stdout)
 	}
 
