@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -163,8 +162,7 @@ func TestXLSX_DemoReportPrintsOnFewPages(t *testing.T) {
 	bin := filepath.Join(dir, "mcawatch")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if out, err := exec.CommandContext(ctx, gobin, "build", "-o", bin, "github.com/mcawatch/mcawatch").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/mcawatch/mcawatch").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	demo := filepath.Join(dir, "demo")
