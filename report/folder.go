@@ -57,19 +57,13 @@ const (
 // clock. It returns the paths it removed; an error names what it could not
 // read or remove, after trying every leftover.
 func CleanLeftovers(dir string, now time.Time) (removed []string, err error) {
-	entries, err := os.ReadDir(dir)
+	matches, err := foldersNamed(dir, leftoverName)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read report dir: %w", err)
+		return nil, err
 	}
 	var errs []error
-	for _, e := range entries {
-		m := leftoverName.FindStringSubmatch(e.Name())
-		if m == nil || e.Type()&fs.ModeType != fs.ModeDir {
-			continue
-		}
+	for _, f := range matches {
+		e, m := f.entry, f.match
 		path := filepath.Join(dir, e.Name())
 		info, err := os.Lstat(path)
 		if err != nil {
@@ -88,6 +82,31 @@ func CleanLeftovers(dir string, now time.Time) (removed []string, err error) {
 		removed = append(removed, path)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// namedFolder is a folder whose name matched a pattern, with the submatches.
+type namedFolder struct {
+	entry fs.DirEntry
+	match []string
+}
+
+// foldersNamed lists the folders of dir (not links or files) whose names
+// match re; a dir that does not exist has none.
+func foldersNamed(dir string, re *regexp.Regexp) ([]namedFolder, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read report dir: %w", err)
+	}
+	var folders []namedFolder
+	for _, e := range entries {
+		if m := re.FindStringSubmatch(e.Name()); m != nil && e.Type()&fs.ModeType == fs.ModeDir {
+			folders = append(folders, namedFolder{entry: e, match: m})
+		}
+	}
+	return folders, nil
 }
 
 // abandoned decides whether a temporary folder written by process pid (""

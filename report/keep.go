@@ -92,19 +92,13 @@ func KeepFolders(dir string, keep int, dryRun bool) ([]RemovedFolder, error) {
 
 // reportFolders lists the report folders of dir, newest first.
 func reportFolders(dir string) ([]reportFolder, error) {
-	entries, err := os.ReadDir(dir)
+	matches, err := foldersNamed(dir, reportFolderName)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read report dir: %w", err)
+		return nil, err
 	}
 	var folders []reportFolder
-	for _, e := range entries {
-		m := reportFolderName.FindStringSubmatch(e.Name())
-		if m == nil || e.Type()&fs.ModeType != fs.ModeDir {
-			continue
-		}
+	for _, nf := range matches {
+		e, m := nf.entry, nf.match
 		info, err := os.Lstat(filepath.Join(dir, e.Name()))
 		if err != nil || !info.IsDir() || !holdsReport(filepath.Join(dir, e.Name())) {
 			continue
