@@ -91,14 +91,14 @@ func usage(err error) error {
 const usageText = `mcawatch reports which customers have not accepted the Microsoft Customer Agreement.
 
 Usage:
-  mcawatch demo     [--out DIR] [--customers N]       a whole sweep against the built-in Partner Center
+  mcawatch demo     [--out DIR] [--customers N] [--indirect]  two sweeps against the built-in Partner Center
   mcawatch run      [--config FILE] [--out DIR] [--db FILE] [--json] [--fail-on missing|outdated|changes] [--accept-drop] [--resume] [--metrics-file F]
   mcawatch backfill [same as run] [--since DATE]
   mcawatch serve    [--config FILE] [--now]           sweeps on the configured cron schedule; /healthz, /metrics on serve.listen
   mcawatch report   [--run ID] [--against ID] [--out DIR] [--db FILE]
   mcawatch runs     [--db FILE] [--json]              lists stored runs with their missing, outdated and error counts
   mcawatch history  CUSTOMER-ID [--db FILE] [--json]  one customer's standing, acceptances and errors across the stored runs
-  mcawatch prune    [--config FILE] [--db FILE] [--dry-run]  applies storage.retention and report.keep now
+  mcawatch prune    [--config FILE] [--db FILE] [--out DIR] [--dry-run]  applies storage.retention and report.keep now
   mcawatch bench    [--customers N,N] [--throttle R]  measures the whole job against the built-in Partner Center
   mcawatch notify   --test [--config FILE]            sends a test message to every notify channel
   mcawatch check    [--config FILE]                   checks config, database, token and one Partner Center call
