@@ -545,18 +545,6 @@ func TestE2E_KillAndResume(t *testing.T) {
 	}
 }
 
-func TestE2E_SecondRunRefusedWhileLocked(t *testing.T) {
-	srv := newE2EServer(t, 200, 31)
-	srv.SetFaults(pctest.Faults{Latency: 50 * time.Millisecond})
-	w := newWorkspace(t, srv, "")
-	first := w.startUntil("sweep started", "run", "--log-level", "info")
-
-	second := w.run("run")
-	if second.code != 5 || !strings.Contains(second.stderr, "run 1 is in progress since") || !strings.Contains(second.stderr, fmt.Sprintf("pid %d", first.Process.Pid)) {
-		t.Fatalf("second run: exit %d, stderr:\n%s\nwant exit 5 naming run 1 and pid %d", second.code, second.stderr, first.Process.Pid)
-	}
-}
-
 func TestE2E_FailOnMissing(t *testing.T) {
 	srv := newE2EServer(t, 40, 41)
 	w := newWorkspace(t, srv, "")
@@ -648,7 +636,9 @@ func waitStatus(t *testing.T, cmd *exec.Cmd) int {
 }
 
 // TestE2E_ExitStatus: each kind of failure has its own exit status, so
-// cron and Kubernetes can tell them apart (DESIGN.md's table).
+// cron and Kubernetes can tell them apart (DESIGN.md's table): bad config
+// 2, a refused token 4, another sweep holding the database 5 (the second
+// run names the first's run and pid), SIGTERM 130.
 func TestE2E_ExitStatus(t *testing.T) {
 	srv := newE2EServer(t, 30, 61)
 	tests := []struct {
@@ -685,6 +675,17 @@ func TestE2E_ExitStatus(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("lock held", func(t *testing.T) {
+		slow := newE2EServer(t, 200, 31)
+		slow.SetFaults(pctest.Faults{Latency: 50 * time.Millisecond})
+		w := newWorkspace(t, slow, "")
+		first := w.startUntil("sweep started", "run", "--log-level", "info")
+		second := w.run("run")
+		if second.code != 5 || !strings.Contains(second.stderr, "run 1 is in progress since") || !strings.Contains(second.stderr, fmt.Sprintf("pid %d", first.Process.Pid)) {
+			t.Fatalf("second run: exit %d, stderr:\n%s\nwant exit 5 naming run 1 and pid %d", second.code, second.stderr, first.Process.Pid)
+		}
+	})
 
 	t.Run("SIGTERM mid-sweep", func(t *testing.T) {
 		slow := newE2EServer(t, 400, 62)
