@@ -184,7 +184,7 @@ func (e *Email) options() []mail.Option {
 // sendError describes a failed send without the password, and says
 // whether another attempt can help.
 func (e *Email) sendError(ctx context.Context, err error) error {
-	de := &deliveryError{cause: contextCause(ctx)}
+	de := &deliveryError{cause: ctx.Err()}
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.Canceled):

@@ -187,12 +187,3 @@ func (e *deliveryError) wait(now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
-
-// contextCause keeps the context's own error so callers can tell a
-// cancelled send from a failed one.
-func contextCause(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return nil
-}

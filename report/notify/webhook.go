@@ -126,7 +126,7 @@ func (w *Webhook) Deliver(ctx context.Context, m Message) error {
 	req.Header.Set("User-Agent", "mcawatch-notify")
 	resp, err := w.client().Do(req)
 	if err != nil {
-		return &deliveryError{msg: w.Name() + ": " + w.transportError(err), cause: contextCause(ctx)}
+		return &deliveryError{msg: w.Name() + ": " + w.transportError(err), cause: ctx.Err()}
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
