@@ -65,12 +65,8 @@ var knownTypes = []string{TypeMCA, TypeMCloudA}
 // are normalised once, here in fetch: every Agreement a Client returns
 // carries the spelling of its Options.Types, canonicalised by this.
 func CanonicalType(typ string) string {
-	for _, k := range knownTypes {
-		if strings.EqualFold(k, typ) {
-			return k
-		}
-	}
-	return typ
+	t, _ := canonicalType(typ, knownTypes)
+	return t
 }
 
 // canonicalType returns the entry of types (already canonical) that typ
