@@ -124,6 +124,17 @@ type agreementContact struct {
 	PhoneNumber string `json:"phoneNumber"`
 }
 
+// readable returns the contact HTML-unescaped (the service sends
+// O&#39;Brien).
+func (pc agreementContact) readable() Contact {
+	return Contact{
+		FirstName: html.UnescapeString(pc.FirstName),
+		LastName:  html.UnescapeString(pc.LastName),
+		Email:     html.UnescapeString(pc.Email),
+		Phone:     html.UnescapeString(pc.PhoneNumber),
+	}
+}
+
 // lenientItem is one record as encoding/json reads it when the fast
 // decoder declined the body: every field kept raw, so that a record of an
 // untracked type is skipped whatever its other fields hold, and a tracked
@@ -179,15 +190,10 @@ func parseAgreements(status int, body []byte, types []string) ([]Agreement, erro
 			return nil, newBodyError(status, body, fmt.Errorf("item %d: %w", i, err), false)
 		}
 		ag := Agreement{
-			Type:       typ,
-			DateAgreed: d,
-			TemplateID: it.TemplateID,
-			Contact: Contact{
-				FirstName: html.UnescapeString(it.PrimaryContact.FirstName),
-				LastName:  html.UnescapeString(it.PrimaryContact.LastName),
-				Email:     html.UnescapeString(it.PrimaryContact.Email),
-				Phone:     html.UnescapeString(it.PrimaryContact.PhoneNumber),
-			},
+			Type:          typ,
+			DateAgreed:    d,
+			TemplateID:    it.TemplateID,
+			Contact:       it.PrimaryContact.readable(),
 			AgreementLink: html.UnescapeString(it.AgreementLink),
 		}
 		if it.UserID != nil {
@@ -265,12 +271,7 @@ func lenientRecord(raw json.RawMessage, types []string) (ag Agreement, tracked b
 		return ag, false, err
 	}
 	ag.AgreementLink = html.UnescapeString(ag.AgreementLink)
-	ag.Contact = Contact{
-		FirstName: html.UnescapeString(contact.FirstName),
-		LastName:  html.UnescapeString(contact.LastName),
-		Email:     html.UnescapeString(contact.Email),
-		Phone:     html.UnescapeString(contact.PhoneNumber),
-	}
+	ag.Contact = contact.readable()
 	return ag, true, nil
 }
 
