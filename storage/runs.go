@@ -37,20 +37,8 @@ func (db *DB) PreviousComplete(runID int64) (Run, error) {
 
 // ListRuns is every run, newest first.
 func (db *DB) ListRuns() ([]Run, error) {
-	rows, err := db.reader.QueryContext(context.Background(), `SELECT `+runColumns+` FROM runs ORDER BY id DESC`)
+	runs, err := listRuns(context.Background(), db.reader)
 	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", db.explain(err))
-	}
-	defer rows.Close()
-	var runs []Run
-	for rows.Next() {
-		run, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list runs: %w", db.explain(err))
-		}
-		runs = append(runs, run)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list runs: %w", db.explain(err))
 	}
 	return runs, nil
