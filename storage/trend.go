@@ -60,7 +60,7 @@ func (db *DB) trendCounts(uptoRunID int64, limit int) ([]TrendPoint, error) {
 // standing of each customer's last good result (the newest ok result in any
 // earlier complete run: the chart shows what is known, reported or not),
 // judged as (*Result).Standing judges it with the counted run's required
-// type ?4 and cut-off ?5 (NULL: off), not those of the run it came from; a
+// type and cut-off (NULL: off), not those of the run it came from; a
 // customer without one is not counted. Accepted includes direct-signed.
 const carriedQuery = `WITH lg (good) AS MATERIALIZED (
 		SELECT (SELECT g.id FROM runs gr
@@ -71,13 +71,14 @@ const carriedQuery = `WITH lg (good) AS MATERIALIZED (
 			ORDER BY gr.id DESC LIMIT 1)
 		FROM results r JOIN run_customers e ON e.run_id = r.run_id AND e.position = r.position
 		WHERE r.id BETWEEN ?2 AND ?3 AND r.status = 'error'),
+	cut (required, since) AS (SELECT required, current_since FROM runs WHERE id = ?1),
 	judged (current, signed, has) AS (
 		SELECT EXISTS (SELECT 1 FROM acceptances a WHERE a.id BETWEEN g.id * 1024 AND g.id * 1024 + 1023
-				AND a.type = ?4 AND (?5 IS NULL OR a.date_agreed >= ?5)),
+				AND a.type = cut.required AND (cut.since IS NULL OR a.date_agreed >= cut.since)),
 			g.direct_signed = 1,
 			EXISTS (SELECT 1 FROM acceptances a WHERE a.id BETWEEN g.id * 1024 AND g.id * 1024 + 1023
-				AND a.type = ?4)
-		FROM lg CROSS JOIN results g ON g.id = lg.good)
+				AND a.type = cut.required)
+		FROM lg CROSS JOIN results g ON g.id = lg.good CROSS JOIN cut)
 	SELECT coalesce(sum(current OR signed), 0),
 		coalesce(sum(NOT current AND NOT signed AND has), 0),
 		coalesce(sum(NOT signed AND NOT has), 0)
@@ -91,14 +92,9 @@ func (db *DB) trendCarried(points []TrendPoint) error {
 		if p.Errors == 0 {
 			continue
 		}
-		run, err := findRun(context.Background(), db.reader, `id = ?`, p.RunID)
-		if err != nil {
-			return err
-		}
 		lo, hi := runResults(p.RunID)
 		var accepted, outdated, missing int
-		if err := db.reader.QueryRowContext(context.Background(), carriedQuery, p.RunID, lo, hi,
-			run.Required, toUnix(run.CurrentSince)).
+		if err := db.reader.QueryRowContext(context.Background(), carriedQuery, p.RunID, lo, hi).
 			Scan(&accepted, &outdated, &missing); err != nil {
 			return err
 		}
